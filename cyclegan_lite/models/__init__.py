@@ -1,0 +1,56 @@
+"""The course's four model families, one module each:
+
+- :mod:`.gan`: MLP generator and discriminator (Goodfellow et al. 2014)
+- :mod:`.dcgan`: convolutional generator and discriminator (Radford et al. 2015)
+- :mod:`.discogan`: encoder-decoder generator and conv discriminator (Kim et al. 2017)
+- :mod:`.cyclegan`: ResNet / U-Net generators, PatchGAN discriminators (Zhu et al. 2017)
+"""
+
+from torch import nn
+
+from .cyclegan import (
+    INIT_CHOICES,
+    NETD_CHOICES,
+    NETG_CHOICES,
+    NORM_CHOICES,
+    NLayerDiscriminator,
+    PixelDiscriminator,
+    ResnetGenerator,
+    UnetGenerator,
+    define_D,
+    define_G,
+    get_norm_layer,
+    init_weights,
+)
+from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from .discogan import DiscoDiscriminator, DiscoGenerator
+from .gan import MLPDiscriminator, MLPGenerator
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameters (trainable or not) in ``module``; buffers are not counted."""
+    return sum(p.numel() for p in module.parameters())
+
+
+__all__ = [
+    "INIT_CHOICES",
+    "NETD_CHOICES",
+    "NETG_CHOICES",
+    "NORM_CHOICES",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "DiscoDiscriminator",
+    "DiscoGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "NLayerDiscriminator",
+    "PixelDiscriminator",
+    "ResnetGenerator",
+    "UnetGenerator",
+    "count_parameters",
+    "dcgan_init",
+    "define_D",
+    "define_G",
+    "get_norm_layer",
+    "init_weights",
+]

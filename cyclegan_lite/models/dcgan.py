@@ -1,0 +1,109 @@
+"""DCGAN (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep
+Convolutional Generative Adversarial Networks").
+
+The paper's architecture guidelines (§3): no pooling (transposed convolutions upsample in G,
+strided convolutions downsample in D), batch normalization in both nets except G's output and D's
+input layer, no fully-connected hidden layers, ReLU in G with tanh at the output, LeakyReLU(0.2)
+in D. Weights start from N(0, 0.02) (§4). D returns logits; the losses apply the sigmoid.
+
+Shape arithmetic, with 4x4 kernels, stride 2, padding 1 doubling (G) or halving (D) the side:
+
+==========  ===========================================  ==========================
+image_size  G: first layer (kernel k, stride 1, pad 0)    then doubling layers
+==========  ===========================================  ==========================
+32          1 -> 4 (k=4)                                  4 -> 8 -> 16 -> 32
+64          1 -> 4 (k=4)                                  4 -> 8 -> 16 -> 32 -> 64
+96          1 -> 6 (k=6)                                  6 -> 12 -> 24 -> 48 -> 96
+==========  ===========================================  ==========================
+
+D runs the same path backwards and ends with a k x k convolution from the base side to 1x1.
+Channels halve on the way up in G (``ngf * 8`` at the base for 64 and 96, ``ngf * 4`` for 32) and
+double on the way down in D (``ndf`` after the first layer).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .shapes import check_image_sides
+
+# image_size -> (side of the first/last feature map, number of 2x resampling layers)
+_LAYOUTS = {32: (4, 3), 64: (4, 4), 96: (6, 4)}
+
+
+def _layout(image_size: int) -> tuple[int, int]:
+    if image_size not in _LAYOUTS:
+        allowed = ", ".join(str(s) for s in _LAYOUTS)
+        raise ValueError(f"DCGAN image_size must be one of {allowed}; got {image_size}")
+    return _LAYOUTS[image_size]
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN §4 initialisation, for ``net.apply``: conv and linear weights ~ N(0, 0.02), biases 0;
+    batch-norm scale ~ N(1, 0.02), shift 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """G(z): noise ``(N, latent_dim)`` or ``(N, latent_dim, 1, 1)`` -> images
+    ``(N, channels, image_size, image_size)`` in [-1, 1]."""
+
+    def __init__(self, latent_dim: int = 100, image_size: int = 64, channels: int = 3, ngf: int = 64):
+        super().__init__()
+        base, n_up = _layout(image_size)
+        self.latent_dim = latent_dim
+        self.image_size = image_size
+        width = ngf * 2 ** (n_up - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim, width, base, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
+        for _ in range(n_up - 1):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.reshape(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """D(x): images ``(N, channels, image_size, image_size)`` -> logits ``(N,)``."""
+
+    def __init__(self, image_size: int = 64, channels: int = 3, ndf: int = 64):
+        super().__init__()
+        base, n_down = _layout(image_size)
+        self.image_size = image_size
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, ndf, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2, True),
+        ]
+        width = ndf
+        for _ in range(n_down - 1):
+            layers += [
+                nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
+            width *= 2
+        layers.append(nn.Conv2d(width, 1, base, stride=1, padding=0))
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_sides(x, "DCGANDiscriminator", exact=self.image_size)
+        return self.net(x).flatten()

@@ -1,0 +1,71 @@
+"""DiscoGAN (Kim, Cha, Kim, Lee & Kim 2017, "Learning to Discover Cross-Domain Relations with
+Generative Adversarial Networks").
+
+The generator is an encoder-decoder: four 4x4 stride-2 convolutions take a
+64x64 image down to 4x4 (LeakyReLU 0.2, batch norm after all but the first), four 4x4 stride-2
+transposed convolutions bring it back to 64x64 (batch norm and ReLU, tanh at the output).
+The discriminator is the encoder followed by a 4x4 convolution to one channel; its map is
+averaged over space into one logit per image (for 64x64 input the map is already 1x1).
+Both nets reuse DCGAN's building blocks, and so its N(0, 0.02) initialisation (:func:`dcgan_init`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .dcgan import dcgan_init
+from .shapes import check_image_sides
+
+_N_DOWN = 4  # four stride-2 layers: 64 -> 32 -> 16 -> 8 -> 4
+
+
+def _encoder(in_channels: int, width: int) -> tuple[list[nn.Module], int]:
+    """The shared 4-layer strided-conv encoder; returns its layers and output channel count."""
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+    for _ in range(_N_DOWN - 1):
+        layers += [
+            nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width * 2),
+            nn.LeakyReLU(0.2, True),
+        ]
+        width *= 2
+    return layers, width
+
+
+class DiscoGenerator(nn.Module):
+    """G_AB: images ``(N, in_channels, H, W)`` -> ``(N, out_channels, H, W)`` in [-1, 1];
+    built for 64x64, works for any H and W that are multiples of 16."""
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64):
+        super().__init__()
+        layers, width = _encoder(in_channels, ngf)
+        for _ in range(_N_DOWN - 1):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, out_channels, 4, stride=2, padding=1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_sides(x, "DiscoGenerator", multiple=16)
+        return self.net(x)
+
+
+class DiscoDiscriminator(nn.Module):
+    """D_B: images ``(N, in_channels, H, W)`` -> logits ``(N,)``; H and W multiples of 16, >= 64."""
+
+    def __init__(self, in_channels: int = 3, ndf: int = 64):
+        super().__init__()
+        layers, width = _encoder(in_channels, ndf)
+        layers.append(nn.Conv2d(width, 1, 4, stride=1, padding=0))
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_sides(x, "DiscoDiscriminator", multiple=16, minimum=64)
+        return self.net(x).mean(dim=(1, 2, 3))
