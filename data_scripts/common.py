@@ -25,10 +25,8 @@ from typing import Callable, Iterable, Iterator
 import requests
 from tqdm.auto import tqdm
 
-USER_AGENT = (
-    "cyclegan_lite-data-scripts/0.1 (GAN course dataset builder; "
-    "+https://github.com/cyclegan-lite/cyclegan_lite; obeys robots.txt, <=1 request/s)"
-)
+USER_AGENT = (f"cyclegan_lite-data-scripts/0.1 (GAN course dataset builder; obeys robots.txt, "
+              f"<=1 request/s) python-requests/{requests.__version__}")
 RETRY_STATUS = frozenset({421, 429, 500, 502, 503, 504})
 RETRY_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 CHUNK = 1 << 16
@@ -190,6 +188,10 @@ def _fetch_to_part(client: HttpClient, url: str, part: Path, *, progress: bool, 
 
 # --- archives -------------------------------------------------------------------------------------
 
+class NotAnArchiveError(ValueError):
+    """The file is neither zip nor tar (for example an HTML error page saved under the archive's name)."""
+
+
 class UnsafeArchiveError(ValueError):
     """An archive member would be written outside the target folder (or is a device/special file)."""
 
@@ -232,7 +234,7 @@ def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, *, progres
     if not archive.is_file():
         raise FileNotFoundError(f"{archive}: archive not found")
     if not (zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive)):
-        raise ValueError(f"{archive}: not a zip or tar archive (a truncated or HTML error download?)")
+        raise NotAnArchiveError(f"{archive}: not a zip or tar archive (a truncated or HTML error download?)")
     dest.mkdir(parents=True, exist_ok=True)
     check_archive(archive, dest)
     if zipfile.is_zipfile(archive):
@@ -249,10 +251,18 @@ def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, *, progres
 
 # --- command lines and parallel work ---------------------------------------------------------------
 
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Append ``(default: X)`` to an option's help, except for flags and options without a default."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def make_parser(description: str) -> argparse.ArgumentParser:
     """An argument parser whose ``--help`` shows every option's default; adds ``--quiet``."""
-    parser = argparse.ArgumentParser(description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(description=description, formatter_class=_ShowDefaults)
     parser.add_argument("--quiet", action="store_true",
                         help="hide progress bars (the summary line is still printed)")
     return parser
