@@ -81,7 +81,8 @@ def test_interrupted_download_resumes_with_range(server, tmp_path):
 def test_truncated_download_fails_clearly_and_keeps_the_part_for_resume(server, tmp_path):
     blob = cyclegan_zip("horse2zebra")
     server.route("/ds/horse2zebra.zip", Reply(body=blob, drop_after=len(blob) // 2))
-    with pytest.raises(SystemExit, match=r"(?s)horse2zebra\.zip: connection dropped.*gave up.*run the same command again"):
+    message = r"(?s)horse2zebra\.zip: connection dropped.*gave up.*run the same command again"
+    with pytest.raises(SystemExit, match=message):
         run(server, tmp_path, "horse2zebra")
     assert not (tmp_path / "horse2zebra").exists() and not (tmp_path / "horse2zebra.zip").exists()
     assert (tmp_path / "horse2zebra.zip.part").exists()
