@@ -138,10 +138,12 @@ def test_generator_channel_counts():
     assert net(torch.randn(1, 1, 32, 48)).shape == (1, 3, 32, 48)
 
 
-@pytest.mark.parametrize("netG,size", [("resnet_9blocks", 30), ("unet_256", 128)])
-def test_generators_reject_sizes_they_cannot_keep(netG, size):
-    with pytest.raises(ValueError, match="multiples of"):
-        define_G(netG, ngf=8)(torch.randn(1, 3, size, size))
+@pytest.mark.parametrize("netG,size,multiple", [("resnet_9blocks", 30, 4), ("unet_128", 64, 128), ("unet_256", 128, 256)])
+def test_generators_reject_sizes_they_cannot_keep(netG, size, multiple):
+    net = define_G(netG, ngf=8)
+    assert net.size_multiple == multiple
+    with pytest.raises(ValueError, match=f"multiples of {multiple}"):
+        net(torch.randn(1, 3, size, size))
 
 
 def test_patchgan_receptive_field_map_sizes():
@@ -315,6 +317,7 @@ def test_discogan_parameter_count():
 
 
 def test_discogan_rejects_bad_sizes():
+    assert DiscoGenerator(ngf=8).size_multiple == 16
     with pytest.raises(ValueError, match="multiples of 16"):
         DiscoGenerator(ngf=8)(torch.randn(1, 3, 70, 64))
     with pytest.raises(ValueError, match="at least 64"):

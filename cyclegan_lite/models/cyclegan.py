@@ -75,7 +75,9 @@ class ResnetBlock(nn.Module):
     def __init__(self, dim: int, padding_type: str, norm_layer: NormFactory, use_dropout: bool, use_bias: bool):
         super().__init__()
         pad, p = _padding(padding_type)
-        layers: list[nn.Module] = [*pad, nn.Conv2d(dim, dim, 3, padding=p, bias=use_bias), norm_layer(dim), nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            *pad, nn.Conv2d(dim, dim, 3, padding=p, bias=use_bias), norm_layer(dim), nn.ReLU(True)
+        ]
         if use_dropout:
             layers.append(nn.Dropout(0.5))
         layers += [*pad, nn.Conv2d(dim, dim, 3, padding=p, bias=use_bias), norm_layer(dim)]
@@ -86,7 +88,8 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """Images ``(N, input_nc, H, W)`` -> ``(N, output_nc, H, W)`` in [-1, 1]; H and W multiples of 4.
+    """Images ``(N, input_nc, H, W)`` -> ``(N, output_nc, H, W)`` in [-1, 1]; H and W must be
+    multiples of ``size_multiple`` (4: two stride-2 convs, two stride-2 transposed convs).
 
     ``model`` indices for ``n_blocks=9``: 0 pad, 1 conv7x7, 2-3 norm/ReLU; 4 and 7 stride-2 convs;
     10..18 residual blocks; 19 and 22 stride-2 transposed convs; 25 pad, 26 conv7x7, 27 tanh.
@@ -106,6 +109,7 @@ class ResnetGenerator(nn.Module):
         super().__init__()
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0; got {n_blocks}")
+        self.size_multiple = 4
         norm_layer, use_bias = get_norm_layer(norm), _uses_bias(norm)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -115,7 +119,11 @@ class ResnetGenerator(nn.Module):
         ]
         width = ngf
         for _ in range(2):
-            layers += [nn.Conv2d(width, width * 2, 3, stride=2, padding=1, bias=use_bias), norm_layer(width * 2), nn.ReLU(True)]
+            layers += [
+                nn.Conv2d(width, width * 2, 3, stride=2, padding=1, bias=use_bias),
+                norm_layer(width * 2),
+                nn.ReLU(True),
+            ]
             width *= 2
         layers += [ResnetBlock(width, padding_type, norm_layer, use_dropout, use_bias) for _ in range(n_blocks)]
         for _ in range(2):
@@ -129,7 +137,7 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_sides(x, "ResnetGenerator", multiple=4)
+        check_image_sides(x, "ResnetGenerator", multiple=self.size_multiple)
         return self.model(x)
 
 
@@ -175,7 +183,7 @@ class UnetSkipConnectionBlock(nn.Module):
 
 class UnetGenerator(nn.Module):
     """Images ``(N, input_nc, H, W)`` -> ``(N, output_nc, H, W)``; ``num_downs`` stride-2 levels, so
-    H and W must be multiples of ``2 ** num_downs`` (7 levels for 128x128, 8 for 256x256).
+    H and W must be multiples of ``size_multiple = 2 ** num_downs`` (7 levels for 128, 8 for 256).
     Dropout, when on, sits in the ``num_downs - 5`` innermost-but-one levels, as in pix2pix."""
 
     def __init__(
@@ -190,16 +198,18 @@ class UnetGenerator(nn.Module):
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"UnetGenerator needs num_downs >= 5; got {num_downs}")
-        self.num_downs = num_downs
+        self.size_multiple = 2**num_downs
         block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, innermost=True, norm=norm)
         for _ in range(num_downs - 5):
             block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, submodule=block, norm=norm, use_dropout=use_dropout)
         for mult in (4, 2, 1):
             block = UnetSkipConnectionBlock(ngf * mult, ngf * mult * 2, submodule=block, norm=norm)
-        self.model = UnetSkipConnectionBlock(output_nc, ngf, input_nc=input_nc, submodule=block, outermost=True, norm=norm)
+        self.model = UnetSkipConnectionBlock(
+            output_nc, ngf, input_nc=input_nc, submodule=block, outermost=True, norm=norm
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_sides(x, "UnetGenerator", multiple=2**self.num_downs)
+        check_image_sides(x, "UnetGenerator", multiple=self.size_multiple)
         return self.model(x)
 
 

@@ -35,10 +35,11 @@ def _encoder(in_channels: int, width: int) -> tuple[list[nn.Module], int]:
 
 class DiscoGenerator(nn.Module):
     """G_AB: images ``(N, in_channels, H, W)`` -> ``(N, out_channels, H, W)`` in [-1, 1];
-    built for 64x64, works for any H and W that are multiples of 16."""
+    built for 64x64, works for any H and W that are multiples of ``size_multiple`` (16)."""
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64):
         super().__init__()
+        self.size_multiple = 2**_N_DOWN
         layers, width = _encoder(in_channels, ngf)
         for _ in range(_N_DOWN - 1):
             layers += [
@@ -52,7 +53,7 @@ class DiscoGenerator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_sides(x, "DiscoGenerator", multiple=16)
+        check_image_sides(x, "DiscoGenerator", multiple=self.size_multiple)
         return self.net(x)
 
 
@@ -67,5 +68,5 @@ class DiscoDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_sides(x, "DiscoDiscriminator", multiple=16, minimum=64)
+        check_image_sides(x, "DiscoDiscriminator", multiple=2**_N_DOWN, minimum=64)
         return self.net(x).mean(dim=(1, 2, 3))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import torch
 
 
-def check_image_sides(x: torch.Tensor, model: str, *, multiple: int = 1, minimum: int = 1, exact: int | None = None) -> None:
-    """Raise ValueError unless both sides of ``x`` (``(..., H, W)``) are multiples of ``multiple``,
-    at least ``minimum`` and, when ``exact`` is given, equal to it.
+def check_image_sides(
+    x: torch.Tensor, model: str, *, multiple: int = 1, minimum: int = 1, exact: int | None = None
+) -> None:
+    """Raise ValueError unless both sides of ``x`` (``(..., H, W)``) equal ``exact`` when it is
+    given, else are multiples of ``multiple`` and at least ``minimum``.
 
     Skipped while tracing or compiling (``torch.jit.trace``, ``torch.compile``, ``torch.export``),
     where a branch on the size would pin dynamic shapes.
@@ -20,6 +22,8 @@ def check_image_sides(x: torch.Tensor, model: str, *, multiple: int = 1, minimum
         ok, expected = height == width == exact, f"{exact}x{exact} images"
     else:
         ok = all(side % multiple == 0 and side >= minimum for side in (height, width))
-        expected = f"image sides that are multiples of {multiple}" + (f" and at least {minimum}" if minimum > multiple else "")
+        expected = f"image sides that are multiples of {multiple}"
+        if minimum > multiple:
+            expected += f" and at least {minimum}"
     if not ok:
         raise ValueError(f"{model} expects {expected}; got {height}x{width}")
