@@ -21,20 +21,15 @@ if __package__ in (None, ""):  # run as a file: python data_scripts/crop_anime_f
 
 import cv2  # noqa: E402  (opencv-python-headless < 5: OpenCV 5 dropped CascadeClassifier)
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
+from cyclegan_lite.data.images import IMAGE_EXTENSIONS, ImageFolderError, list_images, load_image  # noqa: E402
+from cyclegan_lite.data.toy import default_cache_dir  # noqa: E402
 from cyclegan_lite.fileio import atomic_write  # noqa: E402
 from data_scripts.common import (DownloadError, HttpClient, add_http_options, client_from_args,  # noqa: E402
                                  default_workers, download_file, make_parser, map_with_progress, positive_int)
 
 CASCADE_URL = "https://raw.githubusercontent.com/nagadomi/lbpcascade_animeface/master/lbpcascade_animeface.xml"
 CASCADE_NAME = "lbpcascade_animeface.xml"
-PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/cyclegan_lite`` (``~/.cache/cyclegan_lite`` when unset)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cyclegan_lite"
 
 
 def load_cascade(path: str | os.PathLike) -> cv2.CascadeClassifier:
@@ -77,9 +72,8 @@ def detect_faces(image_bgr: np.ndarray, cascade: cv2.CascadeClassifier, *, scale
 def read_bgr(path: Path) -> np.ndarray | None:
     """A picture as an 8-bit BGR array (any format Pillow reads), or None when it cannot be read."""
     try:
-        with Image.open(path) as image:
-            return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
-    except (OSError, ValueError, Image.DecompressionBombError):
+        return np.ascontiguousarray(np.asarray(load_image(path, 3))[:, :, ::-1])
+    except ImageFolderError:
         return None
 
 
@@ -110,7 +104,7 @@ def crop_picture(src: Path) -> int | None:
 def build_parser():
     parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("input", type=Path, nargs="?", default=Path("data/konachan"),
-                        help="folder of pictures (" + ", ".join(sorted(PICTURE_SUFFIXES)) + "); not recursive")
+                        help="folder of pictures (" + ", ".join(IMAGE_EXTENSIONS) + "); not recursive")
     parser.add_argument("--out", type=Path, default=Path("data/anime-faces"), help="folder for the face crops")
     parser.add_argument("--size", type=positive_int, default=96, help="side of the square crops in pixels")
     parser.add_argument("--cascade", type=Path,
@@ -118,7 +112,7 @@ def build_parser():
                         "downloaded from --cascade-url the first time")
     parser.add_argument("--cascade-url", default=CASCADE_URL, help="where to download the anime-face cascade")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
-                        help="folder that keeps the downloaded cascade")
+                        help="folder that keeps the downloaded cascade ($CYCLEGAN_LITE_CACHE overrides the default)")
     parser.add_argument("--workers", type=positive_int, default=default_workers(),
                         help="processes to use; the default is all cores")
     parser.add_argument("--scale-factor", type=float, default=1.1,
@@ -132,9 +126,10 @@ def build_parser():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.input.is_dir():
-        raise SystemExit(f"error: {args.input}: not a folder of pictures")
-    pictures = sorted(p for p in args.input.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
+    try:
+        pictures = list_images(args.input)
+    except ImageFolderError as exc:
+        raise SystemExit(f"error: {exc}")
     cascade = find_cascade(args.cascade, cache_dir=args.cache_dir, url=args.cascade_url,
                            client=client_from_args(args))
     try:
