@@ -1,0 +1,134 @@
+"""Checkpoints: atomic save, safe load (``weights_only=True``), and import of the reference's released ``.pth``.
+
+Our checkpoints are dicts tagged ``format: cyclegan_lite`` holding the run's options, every network, optimizer,
+image pool, the RNG states and the step counters, so ``--resume`` continues exactly where a run stopped.
+The reference implementation (junyanz/pytorch-CycleGAN-and-pix2pix) releases plain generator state_dicts
+(``latest_net_G.pth``); ``load_reference_generator`` reads those.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .fileio import atomic_write
+
+FORMAT = "cyclegan_lite"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable, or made for another model or configuration."""
+
+
+def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``payload`` (tagged with our format and version) to ``path`` atomically."""
+    path = Path(path)
+    with atomic_write(path) as f:
+        torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, with one clear error for a missing or broken file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError) as e:
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint (truncated, corrupt, or not made by torch.save): "
+            f"{str(e).splitlines()[0][:200]}"
+        ) from e
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read one of our checkpoints; anything else (a reference .pth, a stranger's file) is refused clearly."""
+    ckpt = read_checkpoint(path)
+    if not (isinstance(ckpt, dict) and ckpt.get("format") == FORMAT):
+        hint = (" It looks like a plain state_dict (a reference latest_net_G.pth?): translate it with "
+                "--netG/--norm options instead." if _is_state_dict(ckpt) else "")
+        raise CheckpointError(f"{path}: not a cyclegan_lite checkpoint.{hint}")
+    if ckpt.get("version", 0) > VERSION:
+        raise CheckpointError(f"{path}: made by a newer cyclegan_lite (format version {ckpt['version']}); upgrade")
+    return ckpt
+
+
+def check_architecture(ckpt: dict[str, Any], wanted: dict[str, Any], keys: tuple[str, ...], path) -> None:
+    """Refuse a checkpoint whose architecture options differ from ``wanted``, naming the options to change."""
+    saved = ckpt.get("config", {})
+    diffs = [k for k in keys if k in wanted and saved.get(k) != wanted[k]]
+    if diffs:
+        changes = ", ".join(f"--{k} {saved.get(k)} (this run has {wanted[k]})" for k in diffs)
+        raise CheckpointError(f"{path}: this checkpoint was trained with {changes}; use the same options")
+
+
+def _is_state_dict(obj: Any) -> bool:
+    return isinstance(obj, dict) and bool(obj) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+
+
+_INSTANCE_NORM_STATS = re.compile(r"\.(running_mean|running_var|num_batches_tracked)$")
+
+
+def clean_reference_state_dict(state: dict[str, torch.Tensor], model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Strip a ``module.`` (DataParallel) prefix and drop the instance-norm running stats some old files carry."""
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    expected = model.state_dict()
+    return {k: v for k, v in state.items() if k in expected or not _INSTANCE_NORM_STATS.search(k)}
+
+
+def _resnet_blocks(keys) -> int:
+    return len({m.group(1) for k in keys if (m := re.match(r"model\.(\d+)\.conv_block\.", k))})
+
+
+def _has_batch_norm(state) -> bool:
+    """Batch norm layers have an affine weight beside their running mean; affine-free instance norms do not."""
+    return any(k.endswith(".running_mean") and k.removesuffix("running_mean") + "weight" in state for k in state)
+
+
+def diagnose_mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
+    """Say which reference option (``--netG``, ``--no_dropout``, ``--norm``, ``--ngf``...) a file needs."""
+    expected = model.state_dict()
+    hints = []
+    got_unet, want_unet = any(k.startswith("model.model.") for k in state), any(
+        k.startswith("model.model.") for k in expected)
+    if got_unet != want_unet:
+        hints.append("--netG " + ("unet_128 or unet_256" if got_unet else "resnet_9blocks or resnet_6blocks"))
+    elif not got_unet and _resnet_blocks(state) != _resnet_blocks(expected):
+        hints.append(f"--netG resnet_{_resnet_blocks(state)}blocks")
+    got_dropout = any(".conv_block.6." in k for k in state)
+    want_dropout = any(".conv_block.6." in k for k in expected)
+    if got_dropout and not want_dropout:
+        hints.append("--use_dropout (the file was trained with dropout; the reference's default)")
+    if want_dropout and not got_dropout and any(".conv_block.5." in k for k in state):
+        hints.append("--no_dropout (the file was trained without dropout)")
+    got_bn, want_bn = _has_batch_norm(state), _has_batch_norm(expected)
+    if got_bn != want_bn:
+        hints.append("--norm " + ("batch" if got_bn else "instance"))
+    first_in = next((k for k in ("model.1.weight", "model.0.weight") if k in state and k in expected), None)
+    if first_in and state[first_in].shape != expected[first_in].shape:
+        out_ch, in_ch = state[first_in].shape[:2]
+        hints.append(f"--ngf {out_ch} --input_nc {in_ch}")
+    return "; ".join(hints) or "compare --netG, --norm, --no_dropout, --ngf, --input_nc and --output_nc"
+
+
+def load_reference_generator(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Module:
+    """Load a reference ``latest_net_G.pth`` into ``model`` with ``strict=True``, or say which option is off."""
+    state = read_checkpoint(path)
+    if not _is_state_dict(state):
+        raise CheckpointError(f"{path}: not a generator state_dict (expected a dict of tensors, as latest_net_G.pth)")
+    state = clean_reference_state_dict(state, model)
+    expected = model.state_dict()
+    shapes_ok = all(k in expected and expected[k].shape == v.shape for k, v in state.items())
+    if set(state) != set(expected) or not shapes_ok:
+        raise CheckpointError(f"{path}: does not fit this generator; try {diagnose_mismatch(state, model)}")
+    model.load_state_dict(state, strict=True)
+    return model

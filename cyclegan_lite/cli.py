@@ -1,0 +1,208 @@
+"""``python -m cyclegan_lite``: train | translate | sample | export | data.
+
+Every ``train`` option comes from :class:`cyclegan_lite.config.TrainConfig`, so its defaults live in one place.
+Errors a user can fix (a wrong path, a typo in an option, a checkpoint from another configuration) are printed
+as one line naming what is wrong and what was expected, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import TrainConfig, config_fields
+
+EXAMPLES = """examples:
+  python -m cyclegan_lite train --model cyclegan --data toy-horse2zebra --crop_size 64 --max_steps 300
+  python -m cyclegan_lite translate --checkpoint runs/cyclegan_toy-horse2zebra/checkpoints/latest.pt \\
+      --input photo.jpg --output out/
+  python -m cyclegan_lite translate --checkpoint latest_net_G.pth --netG resnet_9blocks --input testA/ --output out/
+  python -m cyclegan_lite sample --checkpoint runs/dcgan_toy-anime-faces/checkpoints/latest.pt --output grid.png
+  python -m cyclegan_lite export --checkpoint runs/.../latest.pt --output exported/
+  python -m cyclegan_lite data make toy-horse2zebra --out data/toy-horse2zebra
+"""
+
+
+def _value_type(annotation) -> type:
+    """``int``, ``float``, ``bool`` or ``str`` from a field's annotation (a string such as ``"int | None"``)."""
+    names = str(annotation).replace(" ", "").split("|")
+    return next((t for t in (bool, int, float) if t.__name__ in names), str)
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    for f in config_fields():
+        help_text, kind = f.metadata["help"], _value_type(f.type)
+        if f.name == "no_dropout":
+            parser.add_argument("--no_dropout", action="store_true", default=f.default, help=help_text + " (default)")
+            parser.add_argument("--use_dropout", dest="no_dropout", action="store_false",
+                                help="dropout in the CycleGAN generator (the reference without --no_dropout)")
+        elif kind is bool and f.default:
+            parser.add_argument(f"--no_{f.name}", dest=f.name, action="store_false", help=f"do not: {help_text}")
+        elif kind is bool:
+            parser.add_argument(f"--{f.name}", action="store_true", help=help_text)
+        else:
+            default_note = "" if f.default is None else f" (default: {f.default})"
+            parser.add_argument(f"--{f.name}", type=kind, default=f.default, choices=f.metadata["choices"],
+                                help=help_text + default_note)
+
+
+def _add_generator_options(parser: argparse.ArgumentParser) -> None:
+    """The options that describe a reference ``latest_net_G.pth`` (ignored for our own checkpoints)."""
+    group = parser.add_argument_group("for a reference latest_net_G.pth (our checkpoints carry these themselves)")
+    defaults = TrainConfig()
+    group.add_argument("--netG", default=defaults.netG,
+                       help=f"generator architecture it was trained with (default: {defaults.netG})")
+    group.add_argument("--norm", default=defaults.norm, help=f"normalisation it used (default: {defaults.norm})")
+    group.add_argument("--no_dropout", dest="no_dropout", action="store_true", default=True,
+                       help="it was trained without dropout (the CycleGAN default)")
+    group.add_argument("--use_dropout", dest="no_dropout", action="store_false",
+                       help="it was trained with dropout (the reference's generic default)")
+    group.add_argument("--ngf", type=int, default=defaults.ngf, help=f"its filters (default: {defaults.ngf})")
+    group.add_argument("--input_nc", type=int, default=defaults.input_nc, choices=(1, 3),
+                       help="its input channels (default: 3)")
+    group.add_argument("--output_nc", type=int, default=defaults.output_nc, choices=(1, 3),
+                       help="its output channels (default: 3)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cyclegan_lite", description="Train and use GAN, DCGAN, DiscoGAN and CycleGAN models.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"cyclegan_lite {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train a model; writes RUNS_DIR/NAME (checkpoints, samples, losses)",
+                           description="Train a model. Options named as in the reference CycleGAN keep its "
+                                       "defaults; the others default per model family (see config.py).")
+    _add_train_options(train)
+
+    translate = sub.add_parser("translate", help="translate images with a trained generator",
+                               description="Translate an image or a folder of images. Takes our checkpoints or "
+                                           "the reference's latest_net_G.pth. Image sides are rounded to what "
+                                           "the generator accepts (a multiple of 4 for ResNet generators).")
+    translate.add_argument("--checkpoint", required=True, help="our checkpoint (.pt) or a reference .pth")
+    translate.add_argument("--input", required=True, help="an image file or a folder of images")
+    translate.add_argument("--output", required=True, help="folder for the translated images (PNG, same names)")
+    translate.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+                           help="which generator of our checkpoint to use (default: AtoB)")
+    translate.add_argument("--load_size", type=int, default=None,
+                           help="scale images to this width first (default: keep their size)")
+    translate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    _add_generator_options(translate)
+
+    sample = sub.add_parser("sample", help="draw a grid of samples from a GAN or DCGAN checkpoint")
+    sample.add_argument("--checkpoint", required=True, help="a gan or dcgan checkpoint (.pt)")
+    sample.add_argument("--output", required=True, help="PNG file for the grid")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    sample.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+
+    export = sub.add_parser("export", help="export a generator to TorchScript and ONNX, checked against PyTorch")
+    export.add_argument("--checkpoint", required=True, help="our checkpoint (.pt) or a reference .pth")
+    export.add_argument("--output", required=True, help="folder for generator.pt / generator.onnx")
+    export.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+                        help="which generator of a translation checkpoint (default: AtoB)")
+    export.add_argument("--format", default="both", choices=("torchscript", "onnx", "both"),
+                        help="what to write (default: both)")
+    export.add_argument("--size", type=int, default=256,
+                        help="image side of the example input; ONNX models are fixed to it (default: 256)")
+    _add_generator_options(export)
+
+    from .data.commands import register
+    register(sub)
+    return parser
+
+
+def _train(args) -> int:
+    from .training import train
+
+    options = {f.name: getattr(args, f.name) for f in config_fields()}
+    result = train(TrainConfig(**options))
+    print(f"trained {result.steps} steps in {result.seconds:.0f} s -> {result.run_dir} "
+          f"(checkpoint {result.checkpoint}, samples in {result.run_dir / 'samples'})")
+    return 0
+
+
+def _load(args):
+    from .devices import resolve_device
+    from .inference import load_generator
+
+    device = resolve_device(getattr(args, "device", "cpu"))
+    return load_generator(args.checkpoint, args.direction if hasattr(args, "direction") else "AtoB",
+                          netG=getattr(args, "netG", "resnet_9blocks"), norm=getattr(args, "norm", "instance"),
+                          no_dropout=getattr(args, "no_dropout", True), ngf=getattr(args, "ngf", 64),
+                          input_nc=getattr(args, "input_nc", 3), output_nc=getattr(args, "output_nc", 3),
+                          device=device)
+
+
+def _translate(args) -> int:
+    from .data.images import list_images
+    from .inference import translate_files
+
+    source = Path(args.input)
+    if source.is_dir():
+        inputs = list_images(source)
+    elif source.is_file():
+        inputs = [source]
+    else:
+        raise FileNotFoundError(f"--input {source}: no such image file or folder")
+    gen = _load(args)
+    written = translate_files(gen, inputs, args.output, load_size=args.load_size)
+    print(f"translated {len(written)} image(s) -> {args.output}")
+    return 0
+
+
+def _sample(args) -> int:
+    from .inference import sample_images
+    from .viz import rows_figure, save_figure
+
+    gen = _load(args)
+    samples = sample_images(gen, n=args.n, seed=args.seed)
+    save_figure(rows_figure({"G(z)": samples}, title=f"{gen.model} samples, seed {args.seed}"), args.output)
+    print(f"saved {args.n} samples -> {args.output}")
+    return 0
+
+
+def _export(args) -> int:
+    import torch
+
+    from .export import FORMATS, export_generator
+
+    args.device = "cpu"
+    gen = _load(args)
+    if gen.latent_dim is not None:
+        example = torch.randn(1, gen.latent_dim)
+    else:
+        side = max(gen.size_multiple, round(args.size / gen.size_multiple) * gen.size_multiple)
+        example = torch.rand(1, gen.input_nc, side, side) * 2 - 1
+    formats = FORMATS if args.format == "both" else (args.format,)
+    written = export_generator(gen.net, example, args.output, formats=formats)
+    for fmt, path in written.items():
+        print(f"{fmt}: {path} (checked: same output as PyTorch)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .checkpoint import CheckpointError
+
+    handlers = {"train": _train, "translate": _translate, "sample": _sample, "export": _export}
+    try:
+        if args.command == "data":
+            from .data.commands import run
+            return run(args)
+        return handlers[args.command](args)
+    except (CheckpointError, FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the last checkpoint is intact; continue with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

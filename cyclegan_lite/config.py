@@ -1,0 +1,153 @@
+"""Every training option and its default, in one place.
+
+Where a concept is the same as in the reference CycleGAN code (junyanz/pytorch-CycleGAN-and-pix2pix), the option
+keeps its name and default (``n_epochs``, ``lambda_A``, ``netG``, ``load_size`` ...). Options whose best value
+depends on the model family default to ``None`` and take their value from ``MODEL_DEFAULTS`` below.
+The command line (``python -m cyclegan_lite train --help``) is generated from this file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
+
+MODELS = ("gan", "dcgan", "discogan", "cyclegan")
+SWITCH = ("auto", "on", "off")
+
+
+def _opt(default: Any, help: str, choices: tuple | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass
+class TrainConfig:
+    """Options of one training run. ``resolved()`` fills the family-dependent ``None`` values."""
+
+    # what to train, on what
+    model: str = _opt("cyclegan", "model family to train", MODELS)
+    data: str | None = _opt(
+        None,
+        "a toy dataset name (ring, digits, toy-anime-faces, toy-edges2handbags, toy-horse2zebra, mini-celeba), "
+        "made offline on first use, or a folder in a reference layout (flat images; trainA/trainB/testA/testB; "
+        "side-by-side train/ and val/). Default: the model's toy set",
+    )
+    name: str | None = _opt(None, "run name: outputs go to RUNS_DIR/NAME (default MODEL_DATA)")
+    runs_dir: str = _opt("runs", "folder holding one subfolder per run (checkpoints, samples, losses, TensorBoard)")
+    seed: int = _opt(0, "random seed for weights, noise, data order and augmentation")
+    resume: bool = _opt(False, "continue RUNS_DIR/NAME from its latest checkpoint (same weights as never stopping)")
+    overwrite: bool = _opt(False, "start afresh even if RUNS_DIR/NAME holds a run (its files are deleted)")
+
+    # schedule (reference names and defaults)
+    n_epochs: int | None = _opt(None, "epochs at the initial learning rate (reference: 100)")
+    n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero (reference: 100)")
+    max_steps: int = _opt(0, "stop after this many training steps in total (0: run all epochs)")
+    batch_size: int | None = _opt(None, "images (or points) per step on each device (CycleGAN reference: 1)")
+    lr: float | None = _opt(None, "initial Adam learning rate (reference: 0.0002)")
+    beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)")
+    beta2: float = _opt(0.999, "Adam beta2")
+    gan_mode: str | None = _opt(
+        None,
+        "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp "
+        "(default: lsgan for cyclegan, vanilla otherwise)",
+        ("vanilla", "minimax", "lsgan", "hinge", "wgangp"),
+    )
+    lambda_gp: float = _opt(10.0, "weight of the WGAN-GP gradient penalty (gan_mode wgangp)")
+
+    # CycleGAN and DiscoGAN loss weights (reference names)
+    lambda_A: float = _opt(10.0, "weight of the cycle loss A -> B -> A (CycleGAN eq. 3)")
+    lambda_B: float = _opt(10.0, "weight of the cycle loss B -> A -> B (CycleGAN eq. 3)")
+    lambda_identity: float = _opt(
+        0.5, "weight of the identity loss, relative to lambda_A/B (CycleGAN sec. 5.2; 0 turns it off)"
+    )
+    lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)")
+    pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool)")
+
+    # networks (reference names and defaults)
+    netG: str = _opt("resnet_9blocks", "CycleGAN generator: resnet_9blocks, resnet_6blocks, unet_128, unet_256",
+                     ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"))
+    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel",
+                     ("basic", "n_layers", "pixel"))
+    n_layers_D: int = _opt(3, "discriminator depth when netD is n_layers")
+    ngf: int = _opt(64, "generator filters in the last conv layer (reference: 64)")
+    ndf: int = _opt(64, "discriminator filters in the first conv layer (reference: 64)")
+    norm: str = _opt("instance", "CycleGAN normalisation: instance, batch or none", ("instance", "batch", "none"))
+    no_dropout: bool = _opt(True, "no dropout in the CycleGAN generator (reference CycleGAN default)")
+    init_type: str = _opt("normal", "weight init: normal, xavier, kaiming, orthogonal",
+                          ("normal", "xavier", "kaiming", "orthogonal"))
+    init_gain: float = _opt(0.02, "scale of the weight init")
+    latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan (gan 64, dcgan 100)")
+    hidden: int = _opt(256, "width of the hidden layers of the MLP GAN")
+
+    # images (reference names and defaults)
+    input_nc: int = _opt(3, "channels of domain A images (1 grayscale, 3 RGB)", (1, 3))
+    output_nc: int = _opt(3, "channels of domain B images (1 grayscale, 3 RGB)", (1, 3))
+    image_size: int | None = _opt(None, "side of generated images for gan, dcgan and discogan (dcgan: 32, 64, 96)")
+    load_size: int | None = _opt(None, "scale images to this size before cropping (reference: 286)")
+    crop_size: int | None = _opt(None, "then crop to this size (reference: 256)")
+    preprocess: str = _opt("resize_and_crop", "resize_and_crop, crop, scale_width, scale_width_and_crop, none",
+                           ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"))
+    no_flip: bool = _opt(False, "do not flip training images left-right")
+    serial_batches: bool = _opt(False, "take images in order instead of shuffled, and pair A and B in order")
+    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", ("AtoB", "BtoA"))
+    num_workers: int = _opt(2, "data loading processes (0: load in the training process)")
+
+    # outputs
+    log_every: int = _opt(10, "write losses to losses.jsonl and TensorBoard every N steps")
+    sample_every: int = _opt(200, "save a sample grid from fixed inputs every N steps (0: only at the end)")
+    checkpoint_every: int = _opt(1000, "save the latest checkpoint every N steps (0: only at the end)")
+    n_samples: int = _opt(8, "images in each sample grid")
+    tensorboard: bool = _opt(True, "also write TensorBoard event files (tensorboard --logdir RUNS_DIR)")
+    progress: bool = _opt(True, "show a progress bar")
+
+    # device and speed
+    device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    precision: str = _opt("auto", "fp32 or bf16 autocast (auto: bf16 on CUDA, fp32 elsewhere)",
+                          ("auto", "fp32", "bf16"))
+    channels_last: str = _opt("auto", "channels-last memory layout (auto: on for CUDA)", SWITCH)
+    compile: str = _opt("auto", "torch.compile the networks (auto: on for CUDA)", SWITCH)
+    fused_adam: str = _opt("auto", "fused Adam kernels (auto: on for CUDA)", SWITCH)
+    gpu_dataset: str = _opt(
+        "auto",
+        "decode the whole training set once into GPU memory and crop/flip there (auto: on for CUDA when it fits)",
+        SWITCH,
+    )
+    reference_mode: bool = _opt(
+        False, "turn every speed switch off (fp32, eager, no fused Adam): the computation the reference does"
+    )
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with the family-dependent defaults filled in from ``MODEL_DEFAULTS``."""
+        if self.model not in MODELS:
+            raise ValueError(f"unknown --model {self.model!r}: choose one of {', '.join(MODELS)}")
+        values = dataclasses.asdict(self)
+        for key, value in MODEL_DEFAULTS[self.model].items():
+            if values[key] is None:
+                values[key] = value
+        if values["name"] is None:
+            values["name"] = f"{self.model}_{Path(values['data']).name or 'data'}"
+        return TrainConfig(**values)
+
+
+# Family-dependent defaults. CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
+# DiscoGAN's follow Kim et al. 2017 (64x64 images, lr 0.0002, Adam beta1 0.5).
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gan": dict(data="ring", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4, gan_mode="vanilla",
+                latent_dim=64, image_size=32, load_size=32, crop_size=32),
+    "dcgan": dict(data="toy-anime-faces", n_epochs=25, n_epochs_decay=0, batch_size=128, lr=2e-4,
+                  gan_mode="vanilla", latent_dim=100, image_size=64, load_size=64, crop_size=64),
+    "discogan": dict(data="toy-edges2handbags", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4,
+                     gan_mode="vanilla", image_size=64, load_size=64, crop_size=64),
+    "cyclegan": dict(data="toy-horse2zebra", n_epochs=100, n_epochs_decay=100, batch_size=1, lr=2e-4,
+                     gan_mode="lsgan", load_size=286, crop_size=256),
+}
+
+# Architecture options: a checkpoint only fits a run whose values of these agree.
+ARCHITECTURE_KEYS = ("model", "netG", "netD", "n_layers_D", "ngf", "ndf", "norm", "no_dropout", "latent_dim",
+                     "hidden", "input_nc", "output_nc", "image_size")
+
+
+def config_fields() -> list[dataclasses.Field]:
+    """The options in declaration order (the CLI and the notebooks' docs read them from here)."""
+    return list(dataclasses.fields(TrainConfig))

@@ -1,0 +1,127 @@
+"""Where training runs: the device, the speed switches that suit it, and the processes of a multi-GPU run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; under torchrun each rank takes its own GPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank)
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"unknown --device {name!r}: use auto, cpu, cuda, cuda:N or mps") from e
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: CUDA is not available on this machine (use --device cpu or auto)")
+        if device.index is None:
+            device = torch.device("cuda", local_rank)
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: MPS is not available on this machine (use --device cpu or auto)")
+    return device
+
+
+@dataclass(frozen=True)
+class Speed:
+    """The speed switches, each resolved to on or off for one device."""
+
+    bf16: bool
+    channels_last: bool
+    compile: bool
+    fused_adam: bool
+    gpu_dataset: bool
+
+    @classmethod
+    def resolve(cls, cfg, device: torch.device) -> "Speed":
+        """``auto`` means on for CUDA and off elsewhere; ``reference_mode`` turns every switch off."""
+        cuda = device.type == "cuda"
+
+        def switch(value: str) -> bool:
+            if cfg.reference_mode:
+                return False
+            return cuda if value == "auto" else value == "on"
+
+        precision = cfg.precision
+        bf16 = (not cfg.reference_mode) and (cuda if precision == "auto" else precision == "bf16")
+        return cls(bf16=bf16, channels_last=switch(cfg.channels_last), compile=switch(cfg.compile),
+                   fused_adam=switch(cfg.fused_adam) and cuda, gpu_dataset=switch(cfg.gpu_dataset) and cuda)
+
+    def autocast(self, device: torch.device):
+        """bf16 autocast where switched on; needs no loss scaling, unlike fp16."""
+        if not self.bf16:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a ``torchrun`` job (rank 0 of 1 when run alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> Distributed:
+    """Join the process group that ``torchrun`` describes in RANK / WORLD_SIZE / LOCAL_RANK, if any.
+
+    NCCL on GPUs, gloo on CPUs. Run alone, this does nothing.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend=backend)
+    return Distributed(rank=rank, world_size=world_size, local_rank=local_rank)
+
+
+def average_gradients(parameters, world: Distributed) -> None:
+    """Average the gradients over all processes with one all-reduce: data parallelism as DDP does it.
+
+    One flat buffer per call keeps it to a single collective. It is done by hand rather than with a DDP wrapper
+    because a CycleGAN step runs each generator several times and freezes the discriminators while the
+    generators learn, which DDP's gradient hooks do not allow.
+    """
+    if not world.enabled:
+        return
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world.world_size
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def broadcast_parameters(module: torch.nn.Module, world: Distributed) -> None:
+    """Give every process rank 0's weights and buffers, so all ranks start from the same model."""
+    if not world.enabled:
+        return
+    for tensor in list(module.parameters()) + list(module.buffers()):
+        dist.broadcast(tensor.data, src=0)

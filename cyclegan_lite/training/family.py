@@ -1,0 +1,140 @@
+"""What every model family shares: its networks and optimizers on a device, the speed switches, and its state."""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import nn
+
+from ..devices import Distributed, Speed, average_gradients, broadcast_parameters
+from ..losses import discriminator_loss, gradient_penalty
+from ..schedules import set_learning_rate
+
+
+class Family:
+    """Base of the per-family trainers (``GANFamily``, ``DiscoGANFamily``, ``CycleGANFamily``).
+
+    A subclass builds ``self.networks`` and ``self.optimizers`` in its ``__init__``, then calls ``self.ready()``,
+    and implements ``train_step(batch) -> dict of losses`` with the paper's equations, and ``sample(fixed)``.
+    """
+
+    #: the dataset layouts the family trains on (see ``cyclegan_lite.data.LAYOUTS``)
+    layouts: tuple[str, ...] = ()
+    #: which network translates in which direction (GAN families: "AtoB" is the generator)
+    generator_names: dict[str, str] = {}
+
+    def __init__(self, cfg, device: torch.device, speed: Speed, world: Distributed = Distributed(),
+                 sample_shape: tuple[int, ...] = ()):
+        self.cfg, self.device, self.speed, self.world = cfg, device, speed, world
+        self.sample_shape = tuple(sample_shape)
+        self.networks: dict[str, nn.Module] = self.build_networks(cfg, self.sample_shape)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.base_lr = cfg.lr
+
+    @staticmethod
+    def build_networks(cfg, sample_shape: tuple[int, ...]) -> dict[str, nn.Module]:
+        """The family's networks for ``cfg`` (``sample_shape``: one training item's shape), freshly initialised."""
+        raise NotImplementedError
+
+    # -- building ---------------------------------------------------------------------------------------------
+    def adam(self, *names: str) -> torch.optim.Optimizer:
+        """Adam over the named networks (fused kernels when switched on)."""
+        params = list(itertools.chain.from_iterable(self.networks[n].parameters() for n in names))
+        extra = {"fused": True} if self.speed.fused_adam else {}
+        return torch.optim.Adam(params, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2), **extra)
+
+    def ready(self) -> None:
+        """Move the networks to the device and apply the speed switches (call at the end of ``__init__``)."""
+        for net in self.networks.values():
+            net.to(self.device)
+            if self.speed.channels_last:
+                net.to(memory_format=torch.channels_last)
+            broadcast_parameters(net, self.world)
+            if self.speed.compile:
+                net.compile()
+
+    def to_device(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device, non_blocking=True)
+        if self.speed.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def autocast(self):
+        return self.speed.autocast(self.device)
+
+    # -- shared pieces of the steps ---------------------------------------------------------------------------
+    def d_loss(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The discriminator's adversarial loss on a real and a (detached) fake batch, plus WGAN-GP's penalty."""
+        fake = fake.detach()
+        loss = discriminator_loss(self.cfg.gan_mode, discriminator(real), discriminator(fake))
+        if self.cfg.gan_mode == "wgangp":
+            loss = loss + gradient_penalty(discriminator, real, fake, weight=self.cfg.lambda_gp)
+        return loss
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """zero_grad, backward, average gradients over processes, step: one optimizer's update."""
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        average_gradients(params, self.world)
+        optimizer.step()
+
+    @staticmethod
+    def requires_grad(nets, flag: bool) -> None:
+        """Freeze (False) or unfreeze the discriminators around the generators' update, as the reference does."""
+        for net in nets:
+            for p in net.parameters():
+                p.requires_grad_(flag)
+
+    def set_lr_factor(self, factor: float) -> float:
+        lr = self.base_lr * factor
+        for optimizer in self.optimizers.values():
+            set_learning_rate(optimizer, lr)
+        return lr
+
+    # -- to implement -----------------------------------------------------------------------------------------
+    def train_step(self, batch) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def fixed_inputs(self, dataset, n: int, seed: int):
+        """The inputs every sample grid is drawn from, chosen once per run."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, fixed) -> dict[str, torch.Tensor]:
+        """Rows of images (or points) to show, by label."""
+        raise NotImplementedError
+
+    def generator(self, direction: str = "AtoB") -> nn.Module:
+        """The generator that translates in ``direction`` (GAN families: the only one)."""
+        if direction not in self.generator_names:
+            raise ValueError(f"unknown direction {direction!r}: use {' or '.join(self.generator_names)}")
+        return self.networks[self.generator_names[direction]]
+
+    # -- state ------------------------------------------------------------------------------------------------
+    def extra_state(self) -> dict:
+        """State beyond networks and optimizers (image pools); saved in checkpoints."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {"networks": {n: m.state_dict() for n, m in self.networks.items()},
+                "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+                "extra": self.extra_state()}
+
+    def load_state_dict(self, state: dict, networks_only: bool = False) -> None:
+        for name, net in self.networks.items():
+            net.load_state_dict(state["networks"][name])
+        if networks_only:
+            return
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        self.load_extra_state(state.get("extra", {}))
+
+    def eval_mode(self, flag: bool = True) -> None:
+        for net in self.networks.values():
+            net.train(not flag)

@@ -1,0 +1,114 @@
+"""Pictures: sample grids, 2-D point clouds, loss curves, and the notebooks' interactive widgets."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .fileio import atomic_write
+
+
+def to_image(x: torch.Tensor) -> np.ndarray:
+    """A (C, H, W) tensor in [-1, 1] -> an (H, W, C) or (H, W) float array in [0, 1] for ``imshow``."""
+    x = ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
+    return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()
+
+
+def image_row(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
+    """A batch (N, C, H, W) in [-1, 1] tiled into one picture (``nrow`` per line; default all in one line),
+    separated by white lines."""
+    images = images.detach().float().cpu()
+    n, c, h, w = images.shape
+    cols = nrow or n
+    rows = -(-n // cols)
+    grid = torch.ones(c, rows * (h + padding) + padding, cols * (w + padding) + padding)
+    for i, image in enumerate(images):
+        top, left = padding + (i // cols) * (h + padding), padding + (i % cols) * (w + padding)
+        grid[:, top:top + h, left:left + w] = image
+    return to_image(grid)
+
+
+def rows_figure(rows: Mapping[str, torch.Tensor], title: str = "") -> plt.Figure:
+    """One labelled line of images per entry of ``rows`` (e.g. real A / A -> B / A -> B -> A)."""
+    rows = {k: v for k, v in rows.items()}
+    first = next(iter(rows.values()))
+    if first.dim() == 2:
+        return points_figure(first, title=title)
+    n = first.shape[0]
+    if len(rows) == 1:
+        (label, images), = rows.items()
+        side = int(np.ceil(np.sqrt(n)))
+        fig, ax = plt.subplots(figsize=(6, 6))
+        ax.imshow(image_row(images, nrow=side), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{title}\n{label}" if title else label)
+        ax.axis("off")
+        return fig
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.3 * n + 1.5, 1.4 * len(rows) + 0.6), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows.items()):
+        ax.imshow(image_row(images), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def points_figure(points: torch.Tensor, real: torch.Tensor | None = None, title: str = "") -> plt.Figure:
+    """Generated 2-D points (and, if given, the real ones) as a scatter plot."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    if real is not None:
+        ax.scatter(*real.detach().cpu().numpy().T, s=4, alpha=0.4, label="real", color="tab:blue")
+    ax.scatter(*points.detach().float().cpu().numpy().T, s=4, alpha=0.6, label="generated", color="tab:orange")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="upper right")
+    ax.set_title(title or "generated points")
+    return fig
+
+
+def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Save a figure as PNG atomically and close it."""
+    path = Path(path)
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def read_losses(path: str | os.PathLike) -> list[dict]:
+    """The records of a run's ``losses.jsonl`` (one per logged step)."""
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def loss_curves_figure(history: Sequence[Mapping[str, float]], title: str = "losses",
+                       smooth: int = 1) -> plt.Figure:
+    """One line per loss over the training steps; ``smooth`` > 1 adds a running mean of that many records."""
+    names = [k for k in history[0] if k not in ("step", "epoch", "lr", "time")] if history else []
+    fig, ax = plt.subplots(figsize=(8, 4))
+    steps = np.array([h["step"] for h in history])
+    for name in names:
+        values = np.array([h[name] for h in history], dtype=float)
+        if smooth > 1 and len(values) >= smooth:
+            kernel = np.ones(smooth) / smooth
+            line, = ax.plot(steps, values, alpha=0.25)
+            ax.plot(steps[smooth - 1:], np.convolve(values, kernel, mode="valid"), color=line.get_color(),
+                    label=name)
+        else:
+            ax.plot(steps, values, label=name)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    if names:
+        ax.legend(ncol=min(4, len(names)), fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
