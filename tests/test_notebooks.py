@@ -1,0 +1,179 @@
+"""The course notebooks: their parameters cells, their stored form, and a smoke run of each with papermill.
+
+nbval (``pytest --nbval-lax notebooks/``, see notebooks/conftest.py) runs every cell and the notebooks' own assert
+cells; these tests check what instructors and CI rely on besides: the parameters papermill shows and accepts,
+notebooks committed without outputs, and the ``metrics.json`` each run leaves in its OUTPUT_DIR.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+papermill = pytest.importorskip("papermill")
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
+
+# The lessons, in order (issue 5).
+LESSONS = ("01_gan", "02_dcgan", "03_discogan", "04_cyclegan", "05_cyclegan_faces")
+
+# Parameters every notebook must take (DESIGN.md, "Notebook conventions"), with the default each must have
+# (None: any default).
+REQUIRED_PARAMETERS = {"SEED": None, "DEVICE": "auto", "SMOKE": False, "DATA_DIR": "", "OUTPUT_DIR": None}
+# ... and one parameter of each of these kinds, recognised by its name.
+REQUIRED_KINDS = {"steps or epochs": r"STEPS|EPOCHS", "image size": r"IMAGE_SIZE", "batch size": r"BATCH_SIZE"}
+
+# metrics.json: keys every lesson writes, and the lesson's own scores (finite numbers) where it has them.
+COMMON_METRICS = ("steps", "seconds", "final_losses")
+LESSON_METRICS = {
+    "01_gan": ("modes_covered", "modes_total"),
+    "03_discogan": ("d_real_bce", "d_fake_bce"),
+}
+
+needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _parameters_cell(nb):
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return code[0] if code else None
+
+
+# -- the lessons are all there, numbered in order -------------------------------------------------------------
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_notebook_exists(lesson):
+    path = NOTEBOOKS_DIR / f"{lesson}.ipynb"
+    assert path.is_file(), f"lesson notebook missing: {path}"
+
+
+def test_notebooks_are_numbered_01_to_n_without_gaps():
+    numbers = []
+    for path in NOTEBOOKS:
+        match = re.fullmatch(r"(\d\d)_[a-z0-9_]+", path.stem)
+        assert match, f"{path.name}: notebook names are NN_lowercase_words.ipynb (e.g. 01_gan.ipynb)"
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(1, len(numbers) + 1)), (
+        f"notebooks in {NOTEBOOKS_DIR} are numbered {numbers}; expected 1..{len(numbers)} with no gap or repeat")
+
+
+# -- parameters ------------------------------------------------------------------------------------------------
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_first_code_cell_is_the_parameters_cell_of_literals(path):
+    cell = _parameters_cell(_read(path))
+    assert cell is not None, f"{path.name}: no code cell"
+    assert "parameters" in cell.metadata.get("tags", []), (
+        f"{path.name}: the first code cell must be tagged 'parameters' (cell metadata {{\"tags\": [\"parameters\"]}})")
+    for node in ast.parse(cell.source).body:
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None, (
+            f"{path.name}: parameters cell line {node.lineno}: expected `NAME: type = value  # help`")
+        try:
+            ast.literal_eval(node.value)
+        except ValueError:
+            pytest.fail(f"{path.name}: parameter {node.target.id} must be a literal (papermill replaces it), "
+                        f"found {ast.unparse(node.value)!r}")
+
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_papermill_shows_the_required_parameters_with_help(path):
+    params = papermill.inspect_notebook(str(path))
+    for name, default in REQUIRED_PARAMETERS.items():
+        assert name in params, f"{path.name}: parameter {name} missing; papermill sees {sorted(params)}"
+        if default is not None:
+            assert ast.literal_eval(params[name]["default"]) == default, (
+                f"{path.name}: {name} should default to {default!r}, not {params[name]['default']}")
+    assert params["OUTPUT_DIR"]["default"].strip("'\"").startswith("outputs/"), (
+        f"{path.name}: OUTPUT_DIR should default to outputs/<notebook name>")
+    for kind, pattern in REQUIRED_KINDS.items():
+        assert any(re.search(pattern, name) for name in params), (
+            f"{path.name}: no {kind} parameter (a name matching {pattern}); papermill sees {sorted(params)}")
+    for name, info in params.items():
+        assert info["help"].strip(), f"{path.name}: parameter {name} has no `# help` comment"
+        assert info["inferred_type_name"] != "None", f"{path.name}: parameter {name} has no type annotation"
+
+
+# -- stored form -----------------------------------------------------------------------------------------------
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_notebook_is_valid_and_stored_without_outputs(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernelspec must be python3"
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, (f"{path.name}: code cells {dirty} hold outputs or execution counts; "
+                       f"run `nbstripout notebooks/{path.name}` before committing")
+
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_nbstripout_would_not_change_the_notebook(path):
+    pytest.importorskip("nbstripout")
+    run = subprocess.run([sys.executable, "-m", "nbstripout", "--verify", str(path)], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, (f"{path.name}: not stripped (metadata, outputs or cell ids); run "
+                                 f"`nbstripout notebooks/{path.name}`\n{run.stdout}{run.stderr}")
+
+
+# -- a smoke run with papermill ----------------------------------------------------------------------------------
+
+def _this_python_kernel():
+    """A kernel manager for "python3" run by this interpreter, whatever "python3" kernels a user has installed."""
+    import ipykernel.kernelspec
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    class ThisPythonSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
+                                          **ipykernel.kernelspec.get_kernel_dict())
+
+    return KernelManager(kernel_name="python3", kernel_spec_manager=ThisPythonSpecs())
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_papermill_smoke_run_writes_metrics(path, tmp_path):
+    out_dir = tmp_path / "outputs"
+    executed = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(executed), parameters={"SMOKE": True, "OUTPUT_DIR": str(out_dir)},
+                               kernel_name="python3", km=_this_python_kernel(), cwd=str(NOTEBOOKS_DIR),
+                               progress_bar=False, execution_timeout=300)
+
+    metrics_file = out_dir / "metrics.json"
+    assert metrics_file.is_file(), f"{path.name}: the last cell must write OUTPUT_DIR/metrics.json"
+    metrics = json.loads(metrics_file.read_text())
+    for key in COMMON_METRICS + LESSON_METRICS.get(path.stem, ()):
+        assert key in metrics, f"{path.name}: metrics.json lacks {key!r}; it has {sorted(metrics)}"
+    assert isinstance(metrics["steps"], int) and metrics["steps"] > 0, f"steps: {metrics['steps']!r}"
+    assert _finite_number(metrics["seconds"]) and metrics["seconds"] > 0, f"seconds: {metrics['seconds']!r}"
+    losses = metrics["final_losses"]
+    assert isinstance(losses, dict) and losses, f"final_losses must name at least one loss: {losses!r}"
+    bad = {k: v for k, v in losses.items() if not _finite_number(v)}
+    assert not bad, f"{path.name}: final losses that are not finite numbers: {bad}"
+    for key in LESSON_METRICS.get(path.stem, ()):
+        assert _finite_number(metrics[key]), f"{path.name}: metrics[{key!r}] = {metrics[key]!r}"
+
+    nb = _read(executed)
+    pictures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert pictures > 0, f"{path.name}: the smoke run drew no figure"
