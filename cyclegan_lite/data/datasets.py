@@ -253,7 +253,7 @@ class SideBySideDataset(_PairDataset):
         return item
 
 
-def _resolve_root(data: str | os.PathLike) -> Path:
+def resolve_data(data: str | os.PathLike) -> Path:
     """An existing folder as given, else the cached toy set of that name (made on first use)."""
     path = Path(data)
     if path.is_dir():
@@ -293,7 +293,7 @@ def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: st
     for name, value in (("image_size", image_size), ("load_size", load_size), ("crop_size", crop_size)):
         if value is not None and value < 1:
             raise ValueError(f"{name} must be a positive number of pixels, got {value}")
-    root = _resolve_root(data)
+    root = resolve_data(data)
     layout = detect_layout(root)
     if layout not in layouts:
         raise layout_error(root, layouts)

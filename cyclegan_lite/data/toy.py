@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
@@ -13,10 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .toy_digits import make_digits
-from .toy_ring import make_ring
-
-FORMAT_VERSION = 1  # bump when any maker's output changes, so stale cached sets are not reused
+FORMAT_VERSION = 2  # bump when any maker's output changes, so stale cached sets are not reused
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,29 @@ class ToySpec:
     maker: Callable[[Path, int, int | None, int, bool], None]
 
 
+def _lazy(module: str, function: str) -> Callable[[Path, int, int | None, int, bool], None]:
+    """A maker that imports its module (and scikit-learn, scikit-image, OpenCV) only when first called."""
+    def maker(out: Path, n: int, size: int | None, seed: int, progress: bool) -> None:
+        getattr(importlib.import_module(f"{__package__}.{module}"), function)(out, n, size, seed, progress)
+    maker.__name__ = maker.__qualname__ = function
+    return maker
+
+
 TOY_DATASETS: dict[str, ToySpec] = {
     "ring": ToySpec("points", 8000, None, "2-D mixture of 8 Gaussians on a circle of radius 2 (n = points)",
-                    make_ring),
+                    _lazy("toy_ring", "make_ring")),
     "digits": ToySpec("flat", 1797, 32, "scikit-learn's 8x8 handwritten digits upscaled, grayscale PNG",
-                      make_digits),
+                      _lazy("toy_digits", "make_digits")),
+    "toy-anime-faces": ToySpec("flat", 1000, 64, "drawn cartoon faces, JPEG (the real cropped set: 96x96)",
+                               _lazy("toy_anime", "make_anime_faces")),
+    "toy-edges2handbags": ToySpec("side_by_side", 1000, 64,
+                                  "drawn bags, edges left | photo right, train/ and val/ (n//10); size per half",
+                                  _lazy("toy_bags", "make_bags")),
+    "toy-horse2zebra": ToySpec("unpaired", 400, 64,
+                               "horse silhouette plain (A) or striped (B); n in trainA, 5n/4 in trainB, "
+                               "a tenth in testA/testB with ground truth", _lazy("toy_horses", "make_horses")),
+    "mini-celeba": ToySpec("flat", 500, None, "drawn faces in CelebA's layout (178x218, 40 attributes, Male shows)",
+                           _lazy("toy_celeba", "make_celeba")),
 }
 
 
