@@ -20,63 +20,14 @@ if __package__ in (None, ""):  # run as a file: python data_scripts/prepare_cele
 
 from PIL import Image  # noqa: E402
 
+from cyclegan_lite.data.celeba import (ATTRIBUTES_FILE, IMAGES_DIR, PARTITION_FILE, read_attributes,  # noqa: E402
+                                       read_partition)
 from cyclegan_lite.data.images import ImageFolderError, load_image  # noqa: E402
-from cyclegan_lite.data.layouts import CELEBA_IMAGES  # noqa: E402
 from cyclegan_lite.fileio import save_image_atomic  # noqa: E402
 from data_scripts.common import (default_workers, make_parser, map_with_progress, positive_int,  # noqa: E402
                                  prepare_output_dirs)
 
-ATTR_FILE = "list_attr_celeba.txt"
-PARTITION_FILE = "list_eval_partition.txt"
-PARTITIONS = {"0": "train", "1": "val", "2": "test"}
 FOLDERS = ("trainA", "trainB", "testA", "testB")
-
-
-class CelebAFormatError(ValueError):
-    """A CelebA list file that does not have the expected format; the message names file and line."""
-
-
-def read_attribute(path: Path, attribute: str) -> dict[str, bool]:
-    """``{image name: has attribute}`` from ``list_attr_celeba.txt``.
-
-    Raises ValueError listing the valid names when ``attribute`` is not one of them, and
-    CelebAFormatError for a malformed or truncated file.
-    """
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
-    if len(lines) < 2 or not lines[0].strip().isdigit():
-        raise CelebAFormatError(f"{path}: expected an image count on line 1 and attribute names on line 2")
-    names = lines[1].split()
-    if attribute not in names:
-        raise ValueError(f"unknown attribute {attribute!r}; {path} has: {', '.join(names)}")
-    column = names.index(attribute) + 1
-    values = {}
-    for number, line in enumerate(lines[2:], 3):
-        parts = line.split()
-        if not parts:
-            continue
-        if len(parts) != len(names) + 1 or not all(v in ("1", "-1") for v in parts[1:]):
-            raise CelebAFormatError(f"{path} line {number}: expected an image name and {len(names)} values "
-                                    f"of 1 or -1, got {line[:80]!r}")
-        values[parts[0]] = parts[column] == "1"
-    if len(values) != int(lines[0]):
-        raise CelebAFormatError(f"{path}: line 1 announces {int(lines[0])} images but {len(values)} rows follow "
-                                "(a truncated download?)")
-    return values
-
-
-def read_partition(path: Path) -> dict[str, str]:
-    """``{image name: 'train' | 'val' | 'test'}`` from ``list_eval_partition.txt``."""
-    partition = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2 or parts[1] not in PARTITIONS:
-                raise CelebAFormatError(f"{path} line {number}: expected 'NAME 0|1|2', got {line.strip()[:80]!r}")
-            partition[parts[0]] = PARTITIONS[parts[1]]
-    return partition
 
 
 def center_square(image: Image.Image, crop: int = 0) -> Image.Image:
@@ -91,28 +42,31 @@ def center_square(image: Image.Image, crop: int = 0) -> Image.Image:
 
 def plan_jobs(root: Path, out: Path, attribute: str, *, val_to: str, limit: int | None) -> list[tuple[Path, Path]]:
     """``(source image, output file)`` pairs in list order, at most ``limit`` per output folder."""
-    for needed in (root / ATTR_FILE, root / PARTITION_FILE, root / CELEBA_IMAGES):
+    for needed in (root / ATTRIBUTES_FILE, root / PARTITION_FILE, root / IMAGES_DIR):
         if not needed.exists():
-            raise SystemExit(f"error: {needed} not found; expected CelebA's {ATTR_FILE}, {PARTITION_FILE} and "
-                             f"{CELEBA_IMAGES}/ in {root}")
+            raise SystemExit(f"error: {needed} not found; expected CelebA's {ATTRIBUTES_FILE}, {PARTITION_FILE} "
+                             f"and {IMAGES_DIR}/ in {root}")
     try:
-        has = read_attribute(root / ATTR_FILE, attribute)
+        names, rows = read_attributes(root / ATTRIBUTES_FILE)
         partition = read_partition(root / PARTITION_FILE)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}")
-    phases = {"train": "train", "test": "test", "val": {"train": "train", "test": "test", "skip": None}[val_to]}
+    if attribute not in names:
+        raise SystemExit(f"error: unknown attribute {attribute!r}; {root / ATTRIBUTES_FILE} has: {', '.join(names)}")
+    column = names.index(attribute)
+    phase_of = {0: "train", 1: None if val_to == "skip" else val_to, 2: "test"}  # list_eval_partition codes
     jobs, taken = [], dict.fromkeys(FOLDERS, 0)
-    for name, positive in has.items():
+    for name, values in rows.items():
         if name not in partition:
-            raise SystemExit(f"error: {root / PARTITION_FILE} has no line for {name}, which {ATTR_FILE} lists")
-        phase = phases[partition[name]]
+            raise SystemExit(f"error: {root / PARTITION_FILE} has no line for {name}, which {ATTRIBUTES_FILE} lists")
+        phase = phase_of[partition[name]]
         if phase is None:
             continue
-        folder = phase + ("A" if positive else "B")
+        folder = phase + ("A" if values[column] == 1 else "B")
         if limit and taken[folder] >= limit:
             continue
         taken[folder] += 1
-        jobs.append((root / CELEBA_IMAGES / name, out / folder / (Path(name).stem + ".jpg")))
+        jobs.append((root / IMAGES_DIR / name, out / folder / (Path(name).stem + ".jpg")))
     return jobs
 
 
@@ -138,7 +92,7 @@ def convert(job: tuple[Path, Path]) -> str | None:
 def build_parser():
     parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, nargs="?", default=Path("data/celeba"),
-                        help=f"CelebA folder holding {CELEBA_IMAGES}/, {ATTR_FILE} and {PARTITION_FILE}")
+                        help=f"CelebA folder holding {IMAGES_DIR}/, {ATTRIBUTES_FILE} and {PARTITION_FILE}")
     parser.add_argument("--out", type=Path, help="folder for trainA/trainB/testA/testB; default: "
                         "ROOT's parent / celeba_ATTRIBUTE (lower case)")
     parser.add_argument("--attribute", default="Male",

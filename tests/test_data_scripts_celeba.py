@@ -106,7 +106,7 @@ def test_truncated_attribute_file_is_reported(tmp_path):
     root = mini_celeba(tmp_path / "celeba")
     lines = (root / "list_attr_celeba.txt").read_text().splitlines()
     (root / "list_attr_celeba.txt").write_text("\n".join(lines[:-2]) + "\n")
-    with pytest.raises(SystemExit, match=r"list_attr_celeba.txt: line 1 announces 10 images but 8 rows"):
+    with pytest.raises(SystemExit, match=r"list_attr_celeba.txt.*10 images.*8 rows"):
         prepare_celeba.main([str(root), "--quiet"])
 
 
@@ -114,7 +114,7 @@ def test_malformed_row_names_file_and_line(tmp_path):
     root = mini_celeba(tmp_path / "celeba")
     text = (root / "list_attr_celeba.txt").read_text().replace("000004.jpg -1", "000004.jpg 0", 1)
     (root / "list_attr_celeba.txt").write_text(text)
-    with pytest.raises(SystemExit, match=r"list_attr_celeba.txt line 6: expected an image name and 40 values"):
+    with pytest.raises(SystemExit, match=r"list_attr_celeba.txt.*line 6.*40 values"):
         prepare_celeba.main([str(root), "--quiet"])
 
 
