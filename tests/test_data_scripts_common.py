@@ -90,6 +90,14 @@ def test_connection_refused_is_retried_then_reported():
     assert [s for s in fake.sleeps if s >= 0.5] == [0.5, 1.0]
 
 
+def test_timeout_is_retried(server):
+    server.route("/slow", Reply(body=b"late", delay=1.0), Reply(body=b"ok"))
+    fake = FakeTime()
+    resp = make_client(fake, timeout=0.2).get(server.url("/slow"))
+    assert resp.content == b"ok" and server.hits("/slow") == 2
+    assert 0.5 in fake.sleeps  # backed off once
+
+
 def test_rate_limit_spaces_requests(server):
     server.route("/x", Reply(body=b"ok"))
     fake = FakeTime()

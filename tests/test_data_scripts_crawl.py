@@ -171,6 +171,25 @@ def test_robots_disallowing_everything_fetches_nothing(tmp_path):
         assert [p for p, _, _ in server.requests] == ["/robots.txt"]
 
 
+def test_robots_crawl_delay_slows_the_client():
+    with LoopbackServer() as server:
+        server.route("/robots.txt", Reply(body=b"User-agent: *\nCrawl-delay: 3\nDisallow: /private\n"))
+        client = crawl_konachan.HttpClient(rate=1000)
+        robots = crawl_konachan.Robots(client)
+        assert robots.allowed(server.url("/post.json?page=1")) and not robots.allowed(server.url("/private/1.jpg"))
+        assert client.min_interval == 3.0
+
+
+def test_missing_robots_txt_allows_and_server_errors_forbid():
+    with LoopbackServer() as server:
+        server.route("/robots.txt", Reply(status=404))
+        assert crawl_konachan.Robots(crawl_konachan.HttpClient(rate=1000)).allowed(server.url("/post.json"))
+    with LoopbackServer() as server:
+        server.route("/robots.txt", Reply(status=503))
+        client = crawl_konachan.HttpClient(rate=1000, retries=1, backoff=0.001)
+        assert not crawl_konachan.Robots(client).allowed(server.url("/post.json"))
+
+
 def test_unusable_manifest_line_is_reported_with_its_place(site, tmp_path):
     (tmp_path / "manifest.jsonl").write_text('{"id": 1}\nnot json\n')
     with pytest.raises(SystemExit, match=r"manifest.jsonl line 2"):

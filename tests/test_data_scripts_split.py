@@ -32,8 +32,8 @@ def side_by_side(seed, half=HALF):
     return image
 
 
-def make_set(root, counts={"train": 6, "val": 2}):
-    for split_name, n in counts.items():
+def make_set(root, counts=None):
+    for split_name, n in (counts or {"train": 6, "val": 2}).items():
         (root / split_name).mkdir(parents=True)
         for i in range(n):
             side_by_side(seed=i if split_name == "train" else 100 + i).save(root / split_name / f"{i + 1}_AB.png")

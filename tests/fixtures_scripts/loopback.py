@@ -4,6 +4,7 @@
         server.route("/a.jpg", Reply(body=b"..."))                  # same reply every time
         server.route("/b.jpg", Reply(status=421), Reply(body=b"x"))  # 421 first, then success
         server.route("/c.jpg", Reply(body=data, drop_after=100))     # connection dies after 100 bytes
+        server.route("/d.jpg", Reply(delay=1.0), Reply(body=b"x"))   # slow first answer (client timeout)
         server.route("/post.json", lambda query: Reply(body=...))   # computed from the query string
         requests.get(server.url("/a.jpg"))
         server.requests  # [(path, query, headers), ...] in arrival order
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +29,7 @@ class Reply:
     headers: dict = dataclasses.field(default_factory=dict)
     drop_after: int | None = None  # send this many body bytes, then close the connection
     ranges: bool = False
+    delay: float = 0.0  # seconds to wait before answering (to make a client time out)
 
 
 class LoopbackServer:
@@ -78,6 +81,7 @@ def _handler_for(server: LoopbackServer):
             with server._lock:
                 server.requests.append((parts.path, query, dict(self.headers)))
             reply = server._next_reply(parts.path, query)
+            time.sleep(reply.delay)
             status, body, headers = reply.status, reply.body, dict(reply.headers)
             wanted = self.headers.get("Range", "")
             if reply.ranges and wanted.startswith("bytes=") and status == 200:
