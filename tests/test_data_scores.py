@@ -1,0 +1,73 @@
+"""Paired scores: exact on identical images, SSIM as scikit-image computes it, and they rank translations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import structural_similarity
+
+from cyclegan_lite.data import make_toy, open_dataset
+from cyclegan_lite.data.scores import paired_scores
+
+
+def _pair(seed: int, shape=(2, 3, 40, 37)):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1
+    b = (a + 0.3 * torch.randn(shape, generator=g, dtype=torch.float64)).clamp(-1, 1)
+    return a, b
+
+
+def test_identical_images_score_perfectly():
+    a, _ = _pair(0)
+    scores = paired_scores(a, a.clone())
+    assert scores == {"l1": 0.0, "psnr": 100.0, "ssim": pytest.approx(1.0, abs=1e-12)}
+
+
+def test_l1_and_psnr_by_hand():
+    fake = torch.zeros(1, 1, 16, 16)
+    truth = torch.full((1, 1, 16, 16), 0.2)  # 0.1 apart on the [0, 1] scale
+    scores = paired_scores(fake, truth)
+    assert scores["l1"] == pytest.approx(0.2)
+    assert scores["psnr"] == pytest.approx(20.0)  # 10 log10(1 / 0.01)
+
+
+def test_ssim_matches_scikit_image():
+    a, b = _pair(1)
+    ours = paired_scores(a, b)["ssim"]
+    x, y = ((a + 1) / 2).numpy(), ((b + 1) / 2).numpy()
+    reference = np.mean([
+        structural_similarity(x[i].transpose(1, 2, 0), y[i].transpose(1, 2, 0), channel_axis=2, data_range=1.0,
+                              gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+        for i in range(len(x))
+    ])
+    assert ours == pytest.approx(reference, abs=1e-9)
+    assert ours < 0.95
+
+
+def test_single_images_and_shape_errors():
+    a, b = _pair(2, (1, 20, 20))
+    assert paired_scores(a, b) == pytest.approx(paired_scores(a[None], b[None]))
+    with pytest.raises(ValueError, match=r"same shape"):
+        paired_scores(a, b[:, :10])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_gpu_scores_equal_cpu_scores():
+    a, b = (t.float() for t in _pair(3))
+    cpu, gpu = paired_scores(a, b), paired_scores(a.cuda(), b.cuda())
+    assert gpu == pytest.approx(cpu, rel=1e-4)
+
+
+def test_identity_mapping_scores_worse_than_the_true_translation_on_toy_horse2zebra(tmp_path):
+    root = make_toy("toy-horse2zebra", tmp_path / "h2z", n=40, size=32, seed=0, progress=False)
+    test = open_dataset(root, ("unpaired",), phase="test", load_size=32, crop_size=32)
+    batch = [test[i] for i in range(len(test))]
+    real_a = torch.stack([item["A"] for item in batch])
+    truth = torch.stack([item["A_truth"] for item in batch])
+    near = (truth + 0.05 * torch.randn(truth.shape, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    identity, close, exact = paired_scores(real_a, truth), paired_scores(near, truth), paired_scores(truth, truth)
+    assert identity["l1"] > close["l1"] > exact["l1"] == 0
+    assert identity["psnr"] < close["psnr"] < exact["psnr"]
+    assert identity["ssim"] < close["ssim"] < exact["ssim"]
+    assert 0.05 < identity["l1"] < 0.6 and identity["psnr"] < 25
