@@ -159,7 +159,11 @@ def _fetch_to_part(client: HttpClient, url: str, part: Path, *, progress: bool, 
                 part.unlink()
                 problem = f"server refused to resume at byte {have}; restarting"
                 continue
-            if resp.status_code == 206 and _content_range_start(resp.headers.get("Content-Range")) == have:
+            if resp.status_code == 206:
+                if _content_range_start(resp.headers.get("Content-Range")) != have:
+                    part.unlink(missing_ok=True)
+                    problem = f"server answered a resume at byte {have} with another range; restarting"
+                    continue
                 total, mode = _content_range_total(resp.headers.get("Content-Range")), "ab"
             else:  # 200: the server sent the whole file
                 length = resp.headers.get("Content-Length")

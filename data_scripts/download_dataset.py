@@ -81,7 +81,7 @@ def fetch_dataset(name: str, root: str | Path, *, client: HttpClient, source: st
 
 
 def describe(folder: Path) -> str:
-    """``trainA 1067, trainB 1334, ...``: image files per subfolder."""
+    """``trainA 1067, trainB 1334, ...``: the number of files in each subfolder."""
     counts = [f"{d.name} {sum(1 for f in d.iterdir() if f.is_file())}"
               for d in sorted(folder.iterdir()) if d.is_dir()]
     return ", ".join(counts) or "no subfolders"

@@ -131,6 +131,16 @@ def test_download_restarts_when_the_server_ignores_range(server, tmp_path):
     assert (tmp_path / "f.bin").read_bytes() == PAYLOAD
 
 
+def test_download_restarts_when_the_server_resumes_at_another_byte(server, tmp_path):
+    wrong_range = {"Content-Range": f"bytes 10-{len(PAYLOAD) - 1}/{len(PAYLOAD)}"}
+    wrong = Reply(status=206, body=PAYLOAD[10:], headers=wrong_range)
+    server.route("/f.bin", wrong, Reply(body=PAYLOAD))
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD[:5000])
+    common.download_file(make_client(), server.url("/f.bin"), tmp_path / "f.bin", progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == PAYLOAD
+    assert "Range" not in server.requests[1][2]  # second try asked for the whole file
+
+
 def test_download_with_wrong_md5_leaves_nothing(server, tmp_path):
     server.route("/f.bin", Reply(body=PAYLOAD))
     with pytest.raises(common.DownloadError, match="md5"):

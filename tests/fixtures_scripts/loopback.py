@@ -92,15 +92,18 @@ def _handler_for(server: LoopbackServer):
                 else:
                     status, body = 206, body[start:]
                     headers["Content-Range"] = f"bytes {start}-{len(reply.body) - 1}/{len(reply.body)}"
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body if reply.drop_after is None else body[:reply.drop_after])
-            self.wfile.flush()
             self.close_connection = True
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body if reply.drop_after is None else body[:reply.drop_after])
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client hung up (timed out, or stopped reading)
+                pass
 
         def log_message(self, *args):  # keep test output clean
             pass
