@@ -110,8 +110,7 @@ class FlatDataset(_SeededDataset):
         self.images = _Images(folder)
         self.image_size, self.channels, self.flip = image_size, channels, train and not no_flip
         if image_size is None:
-            with Image.open(self.images.files[0]) as first:
-                self.file_size = first.size
+            self.file_size = self.images.load(0, channels)[0].size
 
     def __len__(self) -> int:
         return len(self.images)

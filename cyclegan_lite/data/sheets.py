@@ -105,7 +105,7 @@ def contact_sheet(data: str | os.PathLike, out_png: str | os.PathLike, n: int = 
         files = list_images(folder)[:n]
         sections = [(folder.name, [(p, labels.get(p.name, p.stem)) for p in files])]
     elif layout == "unpaired":
-        phases = [name[:-1] for name in ("trainA", "testA") if (root / name).is_dir() and (root / f"{name[:-1]}B").is_dir()]
+        phases = [p for p in ("train", "test") if (root / f"{p}A").is_dir() and (root / f"{p}B").is_dir()]
         share = max(1, n // (2 * len(phases)))
         sections = []
         for phase in phases:

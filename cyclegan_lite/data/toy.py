@@ -114,15 +114,16 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("CYCLEGAN_LITE_CACHE") or Path.home() / ".cache" / "cyclegan_lite")
 
 
-def toy_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
-    """The folder of toy dataset ``name`` at its defaults (seed 0) in the cache, made on first use."""
+def toy_path(name: str, cache_dir: str | os.PathLike | None = None, *, progress: bool = True) -> Path:
+    """The folder of toy dataset ``name`` at its defaults (seed 0) in the cache, made on first use
+    (with a progress bar unless ``progress=False``)."""
     spec = _spec(name)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = cache / f"{name}-n{spec.default_n}-size{spec.default_size}-seed0-v{FORMAT_VERSION}"
     if target.is_dir():
         return target
     try:
-        return _build(spec, name, target, None, None, 0, progress=True)
+        return _build(spec, name, target, None, None, 0, progress)
     except OSError:
         if target.is_dir():  # another process finished the same set first
             return target

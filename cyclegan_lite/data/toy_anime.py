@@ -51,7 +51,8 @@ def _background(rng: np.random.Generator, s: int) -> Image.Image:
     elif kind == 3:
         step = int(s * rng.uniform(0.1, 0.2))
         for x in range(-s, s, step):
-            draw.polygon([(x, 0), (x + step // 2, 0), (x + step // 2 + s, s), (x + s, s)], fill=tuple(int(v) for v in bottom))
+            draw.polygon([(x, 0), (x + step // 2, 0), (x + step // 2 + s, s), (x + s, s)],
+                         fill=tuple(int(v) for v in bottom))
     return image
 
 
@@ -81,7 +82,8 @@ def _eye(draw: ImageDraw.ImageDraw, ex: float, ey: float, w: float, h: float, co
     box = (ex - w * 0.58, ey - h * 0.58, ex + w * 0.58, ey + h * 0.62)
     draw.arc(box, 195, 345, fill=dark, width=int(line * 2.2))
     outer = ex + hx * w * 0.56
-    draw.polygon([(outer, ey - h * 0.25), (outer + hx * w * 0.22, ey - h * 0.42), (outer - hx * w * 0.05, ey - h * 0.45)],
+    draw.polygon([(outer, ey - h * 0.25), (outer + hx * w * 0.22, ey - h * 0.42),
+                  (outer - hx * w * 0.05, ey - h * 0.45)],
                  fill=dark)
     draw.arc((ex - w * 0.45, ey - h * 0.5, ex + w * 0.45, ey + h * 0.56), 60, 120, fill=dark, width=max(1, line // 2))
 

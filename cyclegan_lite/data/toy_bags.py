@@ -42,8 +42,9 @@ def _body(rng: np.random.Generator, s: int) -> tuple[list[tuple[float, float]], 
         taper = rng.uniform(0.75, 0.9)
         points = [(cx - half, top), (cx + half, top), (cx + half * taper, bottom), (cx - half * taper, bottom)]
     elif kind == 2:  # hobo: a crescent hanging from a narrower top
-        points = [(cx + half * 0.55, top)] + [(cx + half * math.cos(a), top + height * math.sin(a) ** 0.8)
-                                              for a in np.linspace(0.15, math.pi - 0.15, 30)] + [(cx - half * 0.55, top)]
+        angles = np.linspace(0.15, math.pi - 0.15, 30)
+        arc = [(cx + half * math.cos(a), top + height * math.sin(a) ** 0.8) for a in angles]
+        points = [(cx + half * 0.55, top)] + arc + [(cx - half * 0.55, top)]
     elif kind == 4:  # bucket: straight sides, round bottom
         r = half
         points = [(cx - half, top), (cx + half, top), (cx + half, bottom - r)]

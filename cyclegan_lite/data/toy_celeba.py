@@ -66,7 +66,7 @@ def _mix(c1, c2, t: float) -> tuple[int, int, int]:
 
 def _hair_outline(cx, top, half_w, bottom, wavy: bool, phase: float) -> list[tuple[float, float]]:
     """A long-hair mass: a dome over the head continuing down both sides to ``bottom``, wavy edges if asked."""
-    points = [(cx + half_w * math.cos(a), top + (half_w * 1.1) * (1 - math.sin(a))) for a in np.linspace(0, math.pi, 30)]
+    points = [(cx + half_w * math.cos(a), top + half_w * 1.1 * (1 - math.sin(a))) for a in np.linspace(0, math.pi, 30)]
     side = []
     for y in np.linspace(top + half_w * 1.1, bottom, 20):
         wobble = half_w * 0.07 * math.sin(y / (half_w * 0.2) + phase) if wavy else 0.0
@@ -148,16 +148,18 @@ def draw_celeba_face(rng: np.random.Generator, attributes: dict[str, bool]) -> I
     for side in (-1, 1):
         ex = cx + side * 19 * u
         if a["Heavy_Makeup"]:
-            draw.ellipse((ex - 13 * u, eye_y - eye_h - 5 * u, ex + 13 * u, eye_y + 2 * u), fill=_mix(skin, (120, 60, 110), 0.35))
+            draw.ellipse((ex - 13 * u, eye_y - eye_h - 5 * u, ex + 13 * u, eye_y + 2 * u),
+                         fill=_mix(skin, (120, 60, 110), 0.35))
         if a["Bags_Under_Eyes"]:
             draw.arc((ex - 10 * u, eye_y, ex + 10 * u, eye_y + 12 * u), 20, 160, fill=skin_dark, width=u)
-        draw.ellipse((ex - 11 * u, eye_y - eye_h, ex + 11 * u, eye_y + eye_h), fill=(245, 245, 240), outline=(50, 35, 30),
-                     width=u)
+        draw.ellipse((ex - 11 * u, eye_y - eye_h, ex + 11 * u, eye_y + eye_h), fill=(245, 245, 240),
+                     outline=(50, 35, 30), width=u)
         r = min(eye_h, 5.5 * u)
         draw.ellipse((ex - r, eye_y - r, ex + r, eye_y + r), fill=iris)
         draw.ellipse((ex - r * 0.45, eye_y - r * 0.45, ex + r * 0.45, eye_y + r * 0.45), fill=(15, 10, 10))
         brow_y = eye_y - (14 if a["Arched_Eyebrows"] else 12) * u
-        brow = [(ex - side * 13 * u, brow_y + 3 * u), (ex - side * 2 * u, brow_y - (3 if a["Arched_Eyebrows"] else 1) * u),
+        arch = (3 if a["Arched_Eyebrows"] else 1) * u
+        brow = [(ex - side * 13 * u, brow_y + 3 * u), (ex - side * 2 * u, brow_y - arch),
                 (ex + side * 12 * u, brow_y + 2 * u)]
         draw.line(brow, fill=_mix(hair, (0, 0, 0), 0.3), width=(4 if a["Bushy_Eyebrows"] else 2) * u, joint="curve")
     nose = 1.35 if a["Big_Nose"] else 1.0
@@ -234,4 +236,5 @@ def make_celeba(out: Path, n: int, size: int | None, seed: int, progress: bool) 
     (out / ATTRIBUTES_FILE).write_text(format_attributes(rows), encoding="utf-8")
     n_train, n_val = round(n * 0.8), round(n * 0.1)
     partition = [0 if k < n_train else 1 if k < n_train + n_val else 2 for k in range(n)]
-    (out / PARTITION_FILE).write_text("".join(f"{name} {p}\n" for (name, _), p in zip(rows, partition)), encoding="utf-8")
+    lines = "".join(f"{name} {p}\n" for (name, _), p in zip(rows, partition))
+    (out / PARTITION_FILE).write_text(lines, encoding="utf-8")

@@ -58,7 +58,8 @@ def _scene(rng: np.random.Generator, s: int) -> dict:
     offset = np.array([cx, feet_y]) - linear @ feet
     return {
         "horizon": horizon, "linear": linear, "offset": offset,
-        "sky_top": rng.uniform([70, 120, 190], [150, 190, 250]), "sky_bottom": rng.uniform([170, 200, 220], [235, 240, 250]),
+        "sky_top": rng.uniform([70, 120, 190], [150, 190, 250]),
+        "sky_bottom": rng.uniform([170, 200, 220], [235, 240, 250]),
         "ground": rng.uniform([70, 120, 30], [160, 175, 80]), "trees": rng.integers(0, 5),
         "tree_xs": rng.uniform(0, 1, 5), "tree_ws": rng.uniform(0.08, 0.2, 5), "tree_hs": rng.uniform(0.04, 0.12, 5),
         "grass_xy": rng.integers(0, 512 - 128, size=2), "grass_zoom": rng.uniform(0.5, 1.0),
