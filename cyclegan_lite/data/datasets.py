@@ -17,11 +17,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from .images import ImageFolderError, SkippedImagesWarning, load_image, readable_images
-from .layouts import CELEBA_IMAGES, LAYOUTS, POINTS_FILE, detect_layout, layout_error
+from .layouts import CELEBA_IMAGES, LAYOUTS, PHASES, POINTS_FILE, detect_layout, layout_error
 from .toy import TOY_DATASETS, is_toy_name, toy_path
 from .transforms import CENTER, PREPROCESS_CHOICES, Augment, preprocess_image, square, to_tensor
 
-PHASES = ("train", "val", "test")
 DIRECTIONS = ("AtoB", "BtoA")
 _reported_late: set[Path] = set()  # files that failed only at load time, already warned about in this process
 

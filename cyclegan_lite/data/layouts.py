@@ -10,7 +10,7 @@ from .images import IMAGE_EXTENSIONS, ImageFolderError
 LAYOUTS = ("points", "flat", "unpaired", "side_by_side")
 POINTS_FILE = "points.csv"
 CELEBA_IMAGES = "img_align_celeba"  # a CelebA root reads as a flat folder of this sub-folder
-SIDE_BY_SIDE_PHASES = ("train", "val", "test")
+PHASES = ("train", "val", "test")  # the reference's --phase values; folders {phase}A, {phase}B or {phase}/
 
 EXPECTED_TREES = {
     "points": """\
@@ -57,9 +57,9 @@ def detect_layout(root: str | os.PathLike) -> str | None:
     root = Path(root)
     if (root / POINTS_FILE).is_file():
         return "points"
-    if any((root / f"{phase}A").is_dir() and (root / f"{phase}B").is_dir() for phase in SIDE_BY_SIDE_PHASES):
+    if any((root / f"{phase}A").is_dir() and (root / f"{phase}B").is_dir() for phase in PHASES):
         return "unpaired"
-    if any(_has_images(root / phase) for phase in SIDE_BY_SIDE_PHASES):
+    if any(_has_images(root / phase) for phase in PHASES):
         return "side_by_side"
     if _has_images(root) or _has_images(root / CELEBA_IMAGES):
         return "flat"

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ..fileio import atomic_write, save_image_atomic
 from .celeba import ATTRIBUTES_FILE, IMAGES_DIR, read_attributes
 from .datasets import resolve_data
-from .images import list_images, load_image
-from .layouts import LAYOUTS, POINTS_FILE, detect_layout, layout_error
+from .images import load_image, readable_images
+from .layouts import LAYOUTS, PHASES, POINTS_FILE, detect_layout, layout_error
 
 TILE_HEIGHT = (64, 128)  # tiles are scaled to a height in this range (small images up, large ones down)
 LABEL_HEIGHT, TITLE_HEIGHT, GAP = 14, 22, 4
@@ -102,7 +102,7 @@ def contact_sheet(data: str | os.PathLike, out_png: str | os.PathLike, n: int = 
     if layout == "flat":
         folder = root / IMAGES_DIR if (root / IMAGES_DIR).is_dir() else root
         labels = _celeba_labels(root)
-        files = list_images(folder)[:n]
+        files = readable_images(folder)[:n]
         sections = [(folder.name, [(p, labels.get(p.name, p.stem)) for p in files])]
     elif layout == "unpaired":
         phases = [p for p in ("train", "test") if (root / f"{p}A").is_dir() and (root / f"{p}B").is_dir()]
@@ -110,15 +110,16 @@ def contact_sheet(data: str | os.PathLike, out_png: str | os.PathLike, n: int = 
         sections = []
         for phase in phases:
             for domain in "AB":
-                files = list_images(root / f"{phase}{domain}")[:share]
+                files = readable_images(root / f"{phase}{domain}")[:share]
                 sections.append((f"{phase}{domain}", [(p, p.stem) for p in files]))
                 truth = root / f"{phase}{domain}_truth"
                 if truth.is_dir():
                     sections.append((f"{truth.name} (ground truth of the row above)",
                                      [(truth / p.name, p.stem) for p in files]))
     else:
-        splits = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+        splits = [split for split in PHASES if (root / split).is_dir()]
         share = max(1, n // len(splits))
-        sections = [(f"{s}/  (A left | B right)", [(p, p.stem) for p in list_images(root / s)[:share]]) for s in splits]
+        sections = [(f"{split}/  (A left | B right)", [(p, p.stem) for p in readable_images(root / split)[:share]])
+                    for split in splits]
     columns = columns or (4 if layout == "side_by_side" else 8)
     return save_image_atomic(_render(title, sections, columns), out_png)
