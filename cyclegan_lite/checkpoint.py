@@ -89,6 +89,11 @@ def _resnet_blocks(keys) -> int:
     return len({m.group(1) for k in keys if (m := re.match(r"model\.(\d+)\.conv_block\.", k))})
 
 
+def _has_dropout(state) -> bool:
+    """With dropout, a ResNet block's second conv (a 4-D weight) moves from ``conv_block.5`` to ``conv_block.6``."""
+    return any(k.endswith(".conv_block.6.weight") and v.dim() == 4 for k, v in state.items())
+
+
 def _has_batch_norm(state) -> bool:
     """Batch norm layers have an affine weight beside their running mean; affine-free instance norms do not."""
     return any(k.endswith(".running_mean") and k.removesuffix("running_mean") + "weight" in state for k in state)
@@ -96,6 +101,7 @@ def _has_batch_norm(state) -> bool:
 
 def diagnose_mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
     """Say which reference option (``--netG``, ``--no_dropout``, ``--norm``, ``--ngf``...) a file needs."""
+    state = {k.removeprefix("module."): v for k, v in state.items()}
     expected = model.state_dict()
     hints = []
     got_unet, want_unet = any(k.startswith("model.model.") for k in state), any(
@@ -104,11 +110,10 @@ def diagnose_mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) ->
         hints.append("--netG " + ("unet_128 or unet_256" if got_unet else "resnet_9blocks or resnet_6blocks"))
     elif not got_unet and _resnet_blocks(state) != _resnet_blocks(expected):
         hints.append(f"--netG resnet_{_resnet_blocks(state)}blocks")
-    got_dropout = any(".conv_block.6." in k for k in state)
-    want_dropout = any(".conv_block.6." in k for k in expected)
+    got_dropout, want_dropout = _has_dropout(state), _has_dropout(expected)
     if got_dropout and not want_dropout:
         hints.append("--use_dropout (the file was trained with dropout; the reference's default)")
-    if want_dropout and not got_dropout and any(".conv_block.5." in k for k in state):
+    if want_dropout and not got_dropout and _resnet_blocks(state):
         hints.append("--no_dropout (the file was trained without dropout)")
     got_bn, want_bn = _has_batch_norm(state), _has_batch_norm(expected)
     if got_bn != want_bn:
@@ -117,7 +122,7 @@ def diagnose_mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) ->
     if first_in and state[first_in].shape != expected[first_in].shape:
         out_ch, in_ch = state[first_in].shape[:2]
         hints.append(f"--ngf {out_ch} --input_nc {in_ch}")
-    return "; ".join(hints) or "compare --netG, --norm, --no_dropout, --ngf, --input_nc and --output_nc"
+    return "; ".join(hints) or "checking --netG, --norm, --no_dropout, --ngf, --input_nc and --output_nc"
 
 
 def load_reference_generator(path: str | os.PathLike, model: torch.nn.Module) -> torch.nn.Module:
@@ -125,10 +130,10 @@ def load_reference_generator(path: str | os.PathLike, model: torch.nn.Module) ->
     state = read_checkpoint(path)
     if not _is_state_dict(state):
         raise CheckpointError(f"{path}: not a generator state_dict (expected a dict of tensors, as latest_net_G.pth)")
-    state = clean_reference_state_dict(state, model)
+    raw, state = state, clean_reference_state_dict(state, model)
     expected = model.state_dict()
     shapes_ok = all(k in expected and expected[k].shape == v.shape for k, v in state.items())
     if set(state) != set(expected) or not shapes_ok:
-        raise CheckpointError(f"{path}: does not fit this generator; try {diagnose_mismatch(state, model)}")
+        raise CheckpointError(f"{path}: does not fit this generator; try {diagnose_mismatch(raw, model)}")
     model.load_state_dict(state, strict=True)
     return model

@@ -117,10 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args) -> int:
+    from .devices import shutdown_distributed
     from .training import train
 
     options = {f.name: getattr(args, f.name) for f in config_fields()}
-    result = train(TrainConfig(**options))
+    try:
+        result = train(TrainConfig(**options))
+    finally:
+        shutdown_distributed()
     print(f"trained {result.steps} steps in {result.seconds:.0f} s -> {result.run_dir} "
           f"(checkpoint {result.checkpoint}, samples in {result.run_dir / 'samples'})")
     return 0

@@ -107,6 +107,9 @@ class TrainConfig:
                           ("auto", "fp32", "bf16"))
     channels_last: str = _opt("auto", "channels-last memory layout (auto: on for CUDA)", SWITCH)
     compile: str = _opt("auto", "torch.compile the networks (auto: on for CUDA)", SWITCH)
+    compile_mode: str = _opt(
+        "default", "torch.compile mode: default, reduce-overhead (CUDA graphs), max-autotune, "
+        "max-autotune-no-cudagraphs", ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
     fused_adam: str = _opt("auto", "fused Adam kernels (auto: on for CUDA)", SWITCH)
     gpu_dataset: str = _opt(
         "auto",

@@ -98,6 +98,12 @@ def init_distributed() -> Distributed:
     return Distributed(rank=rank, world_size=world_size, local_rank=local_rank)
 
 
+def shutdown_distributed() -> None:
+    """Leave the process group at the end of a ``torchrun`` job (nothing to do when run alone)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def average_gradients(parameters, world: Distributed) -> None:
     """Average the gradients over all processes with one all-reduce: data parallelism as DDP does it.
 

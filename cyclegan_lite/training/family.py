@@ -52,7 +52,7 @@ class Family:
                 net.to(memory_format=torch.channels_last)
             broadcast_parameters(net, self.world)
             if self.speed.compile:
-                net.compile()
+                net.compile(mode=self.cfg.compile_mode)
 
     def to_device(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
