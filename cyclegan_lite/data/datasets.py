@@ -253,7 +253,7 @@ class SideBySideDataset(_PairDataset):
 
 def resolve_data(data: str | os.PathLike) -> Path:
     """An existing folder as given, else the cached toy set of that name (made on first use)."""
-    path = Path(data)
+    path = Path(data).expanduser()
     if path.is_dir():
         return path
     if isinstance(data, str) and is_toy_name(data):
