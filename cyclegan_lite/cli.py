@@ -146,6 +146,7 @@ def _translate(args) -> int:
     from .data.images import list_images
     from .inference import translate_files
 
+    gen = _load(args)
     source = Path(args.input)
     if source.is_dir():
         inputs = list_images(source)
@@ -153,7 +154,6 @@ def _translate(args) -> int:
         inputs = [source]
     else:
         raise FileNotFoundError(f"--input {source}: no such image file or folder")
-    gen = _load(args)
     written = translate_files(gen, inputs, args.output, load_size=args.load_size)
     print(f"translated {len(written)} image(s) -> {args.output}")
     return 0

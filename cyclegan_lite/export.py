@@ -20,6 +20,7 @@ def export_torchscript(net: nn.Module, example: torch.Tensor, path: str | os.Pat
     """Trace ``net`` on ``example`` and save it; load it back with ``torch.jit.load``, no Python code needed."""
     with warnings.catch_warnings():  # TorchScript is deprecated in favour of torch.export, yet still the format
         warnings.simplefilter("ignore", FutureWarning)  # most C++ and mobile runtimes load
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # shape checks become constants: sizes are fixed
         traced = torch.jit.trace(net.eval(), example)
         buffer = io.BytesIO()
         torch.jit.save(traced, buffer)
