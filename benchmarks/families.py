@@ -1,0 +1,69 @@
+"""What the benchmarks share: a model family built the way the trainer builds it, in reference or fast mode,
+and batches shaped like the trainer's."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from cyclegan_lite.config import TrainConfig
+from cyclegan_lite.devices import Distributed, Speed
+from cyclegan_lite.training.family import Family
+from cyclegan_lite.training.loop import FAMILIES
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune-no-cudagraphs")
+COMPILE_BACKENDS = ("inductor", "aot_eager", "eager")
+TRANSLATION_MODELS = ("discogan", "cyclegan")
+
+
+def make_config(model: str, size: int, batch_size: int, reference: bool, **overrides) -> TrainConfig:
+    """The resolved options of one benchmark run: ``model`` at ``size`` x ``size`` (CycleGAN: crop_size, loaded at
+    the reference's 286/256 ratio), ``reference`` turning every speed switch off."""
+    sizes = (dict(crop_size=size, load_size=round(size * 286 / 256)) if model == "cyclegan"
+             else dict(image_size=size, load_size=size, crop_size=size))
+    options = dict(model=model, batch_size=batch_size, reference_mode=reference, num_workers=0, progress=False,
+                   tensorboard=False, **sizes)
+    options.update(overrides)
+    return dataclasses.replace(TrainConfig(), **options).resolved()
+
+
+def build_family(cfg: TrainConfig, device: torch.device, compile_mode: str = "default",
+                 compile_backend: str = "inductor") -> Family:
+    """``cfg.model``'s family on ``device`` with the speed switches ``Speed.resolve`` gives, as the trainer builds it.
+
+    With the default mode and backend, compiling is left to the family (``net.compile()`` in ``Family.ready``);
+    another mode or backend compiles each network here the same way with those settings.
+    """
+    if compile_mode not in COMPILE_MODES:
+        raise ValueError(f"compile_mode must be one of {COMPILE_MODES}, got {compile_mode!r}")
+    if compile_backend not in COMPILE_BACKENDS:
+        raise ValueError(f"compile_backend must be one of {COMPILE_BACKENDS}, got {compile_backend!r}")
+    speed = Speed.resolve(cfg, device)
+    custom = speed.compile and (compile_mode, compile_backend) != ("default", "inductor")
+    sample_shape = (cfg.input_nc, cfg.image_size, cfg.image_size) if cfg.model == "dcgan" else ()
+    family = FAMILIES[cfg.model](cfg, device, dataclasses.replace(speed, compile=False) if custom else speed,
+                                 Distributed(), sample_shape)
+    if custom:
+        family.speed = speed
+        for net in family.networks.values():
+            net.compile(mode=None if compile_mode == "default" else compile_mode, backend=compile_backend)
+    return family
+
+
+def synthetic_batch(cfg: TrainConfig, device: torch.device, generator: torch.Generator):
+    """One training batch of random images in [-1, 1] on ``device``: {"A", "B"} for translation models, a tensor
+    of real images for dcgan."""
+    side = cfg.crop_size
+
+    def images(channels: int) -> torch.Tensor:
+        return (torch.rand(cfg.batch_size, channels, side, side, generator=generator) * 2 - 1).to(device)
+
+    if cfg.model in TRANSLATION_MODELS:
+        return {"A": images(cfg.input_nc), "B": images(cfg.output_nc)}
+    return images(cfg.input_nc)
+
+
+def images_per_step(cfg: TrainConfig) -> int:
+    """Training images one step consumes: A and B for translation models (2 x batch), the real batch otherwise."""
+    return cfg.batch_size * (2 if cfg.model in TRANSLATION_MODELS else 1)
