@@ -73,8 +73,7 @@ def image_to_tensor(image: Image.Image) -> torch.Tensor:
 def tensor_to_image(x: torch.Tensor) -> Image.Image:
     """(C, H, W) in [-1, 1] -> an 8-bit PIL image: ``L`` for one channel (saved as 1-channel), else ``RGB``."""
     array = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
-    return Image.fromarray(array[0].numpy(), "L") if array.shape[0] == 1 else Image.fromarray(
-        array.permute(1, 2, 0).numpy(), "RGB")
+    return Image.fromarray(array[0].numpy() if array.shape[0] == 1 else array.permute(1, 2, 0).numpy())
 
 
 def fit_to_multiple(image: Image.Image, multiple: int, load_size: int | None = None) -> Image.Image:

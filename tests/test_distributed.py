@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import torch
+from torch import nn
 
 from cyclegan_lite.checkpoint import load_checkpoint
+from cyclegan_lite.models import define_D, define_G
 
 OPTIONS = ["--model", "cyclegan", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "36",
            "--crop_size", "32", "--pool_size", "0", "--num_workers", "0", "--max_steps", "3", "--no_progress",
@@ -39,9 +41,27 @@ def test_two_processes_of_batch_1_match_one_process_of_batch_2(tmp_path, unpaire
     two = load_checkpoint(tmp_path / "two_ranks" / "checkpoints" / "latest.pt")
     one = load_checkpoint(tmp_path / "one_rank" / "checkpoints" / "latest.pt")
     assert two["counters"]["step"] == one["counters"]["step"] == 3
+    # Float sums in another order (two processes, or just another thread count) differ in the last bits, and
+    # Adam's first steps, which move each weight by about lr * sign(gradient), amplify that for a few weights.
+    # So compare the distribution: nearly all weights equal to float precision, while training on other data
+    # (as a rank that skipped the gradient average would) moves the median weight by ~lr = 2e-4.
+    nets = {"G": define_G("resnet_6blocks", ngf=4), "D": define_D("basic", ndf=4)}
+    diffs = []
     for name, weights in one["family"]["networks"].items():
-        for key, value in weights.items():
-            torch.testing.assert_close(two["family"]["networks"][name][key], value, rtol=1e-4, atol=1e-5,
-                                       msg=f"{name}.{key} differs")
+        cancelled = _biases_cancelled_by_instance_norm(nets[name[0]])
+        diffs += [(two["family"]["networks"][name][k] - v).abs().flatten() for k, v in weights.items()
+                  if k not in cancelled]
+    diffs = torch.cat(diffs)
+    assert diffs.median() < 1e-6
+    assert diffs.quantile(0.99) < 1e-4
     for run in (one, two):  # both really took three Adam steps, so equal weights are not trivially equal
         assert all(int(s["step"]) == 3 for s in run["family"]["optimizers"]["G"]["state"].values())
+
+
+def _biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:
+    """Conv biases right before an affine-free InstanceNorm (kept for reference compatibility): the norm
+    subtracts the channel mean, so their exact gradient is 0 and Adam moves them by the sign of rounding noise."""
+    modules = list(net.named_modules())
+    return {f"{name}.bias" for (name, conv), (_, norm) in zip(modules, modules[1:])
+            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and conv.bias is not None
+            and isinstance(norm, nn.InstanceNorm2d)}
