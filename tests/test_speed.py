@@ -1,0 +1,157 @@
+"""Fast mode: its switches resolve per device, bf16 and compiled networks train correctly on the CPU, and the
+benchmark and parity scripts run end to end (with --smoke). The GPU figures themselves come from a GPU run."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch._dynamo.utils import counters
+
+from cyclegan_lite.config import TrainConfig
+from cyclegan_lite.devices import Speed
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from families import build_family, make_config, synthetic_batch  # noqa: E402
+from parity import LOSS_RTOL, loss_parity  # noqa: E402
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")  # a CUDA device object needs no GPU to be resolved against
+ALL_ON = dict(precision="bf16", channels_last="on", compile="on", fused_adam="on", gpu_dataset="on")
+TINY = dict(ngf=8, ndf=8, netG="resnet_6blocks")
+ONE_THREAD = ["--threads", "1"]  # for the scripts, as _one_cpu_thread below
+
+
+@pytest.fixture(autouse=True)
+def _one_cpu_thread():
+    """Tiny networks gain nothing from a second thread, and on a busy two-core machine OpenMP threads waiting
+    for each other make a step up to 100x slower; the thread count is restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _switches(speed: Speed) -> dict[str, bool]:
+    return {k: getattr(speed, k) for k in ("bf16", "channels_last", "compile", "fused_adam", "gpu_dataset")}
+
+
+def test_auto_turns_fast_mode_on_for_cuda_only():
+    assert set(_switches(Speed.resolve(TrainConfig(), CPU)).values()) == {False}
+    assert set(_switches(Speed.resolve(TrainConfig(), CUDA)).values()) == {True}
+
+
+def test_reference_mode_turns_every_switch_off():
+    cfg = TrainConfig(reference_mode=True, **ALL_ON)
+    for device in (CPU, CUDA):
+        assert set(_switches(Speed.resolve(cfg, device)).values()) == {False}
+
+
+def test_switches_asked_for_on_the_cpu_fall_back_where_cuda_is_needed():
+    speed = Speed.resolve(TrainConfig(**ALL_ON), CPU)
+    assert _switches(speed) == dict(bf16=True, channels_last=True, compile=True, fused_adam=False, gpu_dataset=False)
+    assert Speed.resolve(TrainConfig(precision="fp32"), CUDA).bf16 is False
+
+
+def test_bf16_and_channels_last_train_a_cyclegan_step_on_the_cpu():
+    cfg = make_config("cyclegan", 32, 2, False, precision="bf16", channels_last="on", **TINY)
+    torch.manual_seed(0)
+    family = build_family(cfg, CPU)
+    G_A = family.networks["G_A"]
+    before = {k: v.clone() for k, v in G_A.state_dict().items()}
+    losses = family.train_step(synthetic_batch(cfg, CPU, torch.Generator().manual_seed(0)))
+    assert losses.keys() == {"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
+    assert all(math.isfinite(float(v)) for v in losses.values())
+    with family.autocast():
+        assert G_A(family.to_device(torch.zeros(1, 3, 32, 32))).dtype == torch.bfloat16
+    weights = [p for p in G_A.parameters() if p.dim() == 4]
+    assert all(p.dtype == torch.float32 for p in G_A.parameters())  # fp32 master weights, updated
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in weights)
+    assert any(not torch.equal(before[k], v) for k, v in G_A.state_dict().items())
+
+
+def test_compiled_networks_do_not_recompile_after_the_first_steps():
+    """The pool, the discriminators' frozen/trainable switch, bf16 fakes and the eval-mode sample grid each
+    compile a variant once; after that, steps and samples reuse them. Checked with dynamo's guards and the
+    "eager" backend (no code generation), which is where recompiles are decided."""
+    cfg = make_config("cyclegan", 32, 1, False, precision="bf16", channels_last="on", compile="on",
+                      pool_size=2, **TINY)
+    torch.manual_seed(0)
+    family = build_family(cfg, CPU, compile_backend="eager")
+    batch = synthetic_batch(cfg, CPU, torch.Generator().manual_seed(0))
+    fixed = {k: v.repeat(2, 1, 1, 1) for k, v in batch.items()}
+    start = counters["frames"]["total"]
+    for _ in range(3):  # the pool fills (pool_size 2) and starts swapping at step 3
+        family.train_step(batch)
+    family.sample(fixed)
+    family.train_step(batch)
+    warmed = counters["frames"]["total"]
+    assert warmed > start  # the networks really are compiled
+    for _ in range(2):
+        family.sample(fixed)
+        for _ in range(3):
+            family.train_step(batch)
+    assert counters["frames"]["total"] == warmed, "recompiled after warm-up"
+
+
+def test_fast_mode_losses_match_fp32_from_the_same_state_on_the_cpu(unpaired_folder):
+    result = loss_parity(CPU, 3, 32, str(unpaired_folder), precision="bf16", channels_last="on", **TINY)
+    assert result["speed"]["bf16"] and result["speed"]["channels_last"]
+    assert 0 < result["worst"] <= LOSS_RTOL  # above 0: bf16 really changed the arithmetic
+    assert len(result["fast_losses"]) == 3 and result["max_rel_diff"].keys() == result["fast_losses"][0].keys()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: fast mode's bf16/compile parity")
+def test_fast_mode_losses_match_fp32_from_the_same_state_on_the_gpu(unpaired_folder):
+    result = loss_parity(CUDA, 5, 64, str(unpaired_folder))
+    assert all(result["speed"][k] for k in ("bf16", "channels_last", "compile", "fused_adam"))
+    assert result["worst"] <= LOSS_RTOL, result["max_rel_diff"]
+
+
+def _run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args, *ONE_THREAD],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+def test_benchmark_smoke_run_times_every_configuration(tmp_path, unpaired_folder):
+    out = tmp_path / "bench.json"
+    done = _run("bench_train_step.py", "--smoke", "--device", "cpu", "--data", str(unpaired_folder),
+                "--json", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    runs = {(r["model"], r["mode"], r["batch"], r["data"]): r for r in report["results"]}
+    assert set(runs) == {("cyclegan", "reference", 1, "synthetic"), ("cyclegan", "fast", 1, "synthetic"),
+                         ("cyclegan", "fast", 2, "synthetic"), ("cyclegan", "fast", 1, "device"),
+                         ("cyclegan", "fast", 2, "device"), ("dcgan", "reference", 8, "synthetic"),
+                         ("dcgan", "fast", 8, "synthetic"), ("discogan", "reference", 2, "synthetic"),
+                         ("discogan", "fast", 2, "synthetic")}
+    for r in report["results"]:
+        assert r["losses_finite"] and r["ms_per_iteration"] > 0 and r["compiles_after_warmup"] == 0
+        assert r["images_per_s"] == pytest.approx(r["images_per_step"] * 1000 / r["ms_per_iteration"])
+        assert r["peak_memory_gib"] is None  # no GPU memory to report on the CPU
+        assert not any(r["speed"].values())  # auto on the CPU: every fast-mode switch falls back to off
+    assert runs[("cyclegan", "fast", 2, "synthetic")]["images_per_step"] == 4  # A and B images
+    assert runs[("dcgan", "fast", 8, "synthetic")]["images_per_step"] == 8
+    assert runs[("cyclegan", "fast", 1, "device")]["cache_bytes"] == 12 * 3 * 36 * 36
+    ref = runs[("cyclegan", "reference", 1, "synthetic")]["images_per_s"]
+    assert report["ratios"]["cyclegan fast / reference, batch 1"] == pytest.approx(
+        max(runs[("cyclegan", "fast", 1, d)]["images_per_s"] for d in ("synthetic", "device")) / ref)
+    assert "cyclegan fast / reference, batch 1" in done.stdout and "images/s" in done.stdout
+
+
+def test_parity_smoke_run_scores_both_modes(tmp_path):
+    out = tmp_path / "parity.json"
+    done = _run("parity.py", "--smoke", "--device", "cpu", "--precision", "bf16", "--skip", "losses", "--quiet",
+                "--work_dir", str(tmp_path / "work"), "--json", str(out))
+    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: outside the target, which a 1-epoch run may be
+    quality = json.loads(out.read_text())["quality"]
+    for mode in ("reference", "fast"):
+        assert 0 < quality[mode]["l1"] < 2 and quality[mode]["images_seen"] == quality["reference"]["images_seen"]
+    assert quality["difference_percent"] == pytest.approx(
+        100 * (quality["fast"]["l1"] - quality["reference"]["l1"]) / quality["reference"]["l1"])
