@@ -154,7 +154,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--device", default="auto", help="auto (cuda if present), cuda, cuda:N or cpu (default auto)")
     p.add_argument("--size", type=int, default=128, help="image side for both checks (default 128)")
-    p.add_argument("--steps", type=int, default=10, help="(a): steps compared from the same weights (default 10)")
+    p.add_argument("--steps", type=int, default=10, help="(a): steps compared, each from the same state (default 10)")
     p.add_argument("--epochs", type=int, default=10,
                    help="(b): epochs each run trains, the second half with the linear LR decay (default 10)")
     p.add_argument("--n_images", type=int, default=400, help="(b): trainA images of the toy set (default 400)")
