@@ -109,7 +109,8 @@ def test_fast_mode_losses_match_fp32_from_the_same_state_on_the_cpu(unpaired_fol
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: fast mode's bf16/compile parity")
 def test_fast_mode_losses_match_fp32_from_the_same_state_on_the_gpu(unpaired_folder):
-    result = loss_parity(CUDA, 5, 64, str(unpaired_folder))
+    """Full fast mode: bf16, channels_last, fused Adam and torch.compile (its first step compiles for minutes)."""
+    result = loss_parity(CUDA, 3, 64, str(unpaired_folder), **TINY)
     assert all(result["speed"][k] for k in ("bf16", "channels_last", "compile", "fused_adam"))
     assert result["worst"] <= LOSS_RTOL, result["max_rel_diff"]
 
