@@ -11,6 +11,7 @@ from PIL import Image
 
 from cyclegan_lite.cli import build_parser, main
 from cyclegan_lite.config import TrainConfig, config_fields
+from cyclegan_lite.data import make_toy
 from cyclegan_lite.models import define_G
 
 TINY = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "36", "--crop_size", "32",
@@ -62,6 +63,16 @@ def test_export_writes_files_that_compute_what_the_model_does(trained, tmp_path)
     assert main(["export", "--checkpoint", str(trained / "checkpoints" / "latest.pt"), "--output", str(tmp_path),
                  "--size", "32"]) == 0
     assert (tmp_path / "generator.pt").is_file() and (tmp_path / "generator.onnx").is_file()
+
+
+def test_score_prints_translation_and_identity_rows(tmp_path, capsys):
+    data = make_toy("toy-horse2zebra", tmp_path / "h2z", n=8, size=32, progress=False)
+    assert main(["train", "--model", "cyclegan", "--data", str(data), "--runs_dir", str(tmp_path), "--name", "s",
+                 "--max_steps", "1", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["score", "--checkpoint", str(tmp_path / "s" / "checkpoints" / "latest.pt"), "--device", "cpu"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == ["AtoB", "BtoA", "identity_AtoB", "identity_BtoA"]
 
 
 def test_grayscale_models_save_one_channel_images(tmp_path, unpaired_folder):

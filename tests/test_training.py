@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from cyclegan_lite.checkpoint import CheckpointError, load_checkpoint
+from cyclegan_lite.data import make_toy, open_dataset
+from cyclegan_lite.data.scores import paired_scores
+from cyclegan_lite.evaluate import translation_scores
 from cyclegan_lite.schedules import lr_factor
-from cyclegan_lite.training import train
+from cyclegan_lite.training import dataset_options, train
 
 TINY_CYCLEGAN = dict(model="cyclegan", netG="resnet_6blocks", ngf=4, ndf=4, load_size=36, crop_size=32,
                      num_workers=0, progress=False, tensorboard=False, sample_every=0, checkpoint_every=0)
@@ -98,3 +101,32 @@ def test_cyclegan_learns_on_a_fixed_batch(tmp_path, unpaired_folder):
                    **dict(TINY_CYCLEGAN, ngf=8))
     cycle = [r["cycle_A"] + r["cycle_B"] for r in result.history]
     assert sum(cycle[-6:]) < 0.7 * sum(cycle[:6])
+
+
+def test_translations_are_scored_against_ground_truth(tmp_path):
+    data = make_toy("toy-horse2zebra", tmp_path / "h2z", n=8, size=32, progress=False)
+    result = train(runs_dir=str(tmp_path / "runs"), data=str(data), max_steps=2,
+                   **dict(TINY_CYCLEGAN, load_size=32, crop_size=32))
+    scores = json.loads((result.run_dir / "scores.json").read_text())
+    assert scores == {"step": 2, **result.scores}
+    assert set(result.scores) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA"}
+
+    # Each test image is scored once; the identity baseline is the input itself against the truth.
+    dataset = open_dataset(str(data), ("unpaired",), **dataset_options(result.config, "test"))
+    n_a = len(list((data / "testA").iterdir()))
+    inputs = torch.stack([dataset[i]["A"] for i in range(n_a)])
+    truths = torch.stack([dataset[i]["A_truth"] for i in range(n_a)])
+    assert result.scores["identity_AtoB"] == pytest.approx(paired_scores(inputs, truths))
+
+    class Oracle(torch.nn.Module):
+        """Answers each input with its true translation: the score any translator is measured against."""
+
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.stack([truths[(inputs - xi).abs().flatten(1).sum(1).argmin()] for xi in x])
+
+    perfect = translation_scores(Oracle(), result.family.generator("BtoA"), dataset)
+    assert perfect["AtoB"]["l1"] == 0 < result.scores["identity_AtoB"]["l1"]

@@ -20,6 +20,7 @@ from ..checkpoint import check_architecture, load_checkpoint, save_checkpoint
 from ..config import ARCHITECTURE_KEYS, TrainConfig
 from ..data import open_dataset
 from ..devices import Distributed, Speed, init_distributed, resolve_device
+from ..evaluate import has_ground_truth, translation_scores
 from ..fileio import atomic_write
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
@@ -43,6 +44,7 @@ class TrainResult:
     steps: int = 0
     epochs: int = 0          # epochs completed
     seconds: float = 0.0
+    scores: dict | None = None  # translation scores against ground truth, when the test set has it
 
     @property
     def checkpoint(self) -> Path:
@@ -263,4 +265,9 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         save_figure(loss_curves_figure(log.history, title=f"{cfg.name}: losses",
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
     log.close()
-    return TrainResult(cfg, run_dir, family, log.history, step, epoch - 1, time.perf_counter() - started)
+    scores = None
+    if world.is_main and "BtoA" in family.generator_names and has_ground_truth(sample_set):
+        scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
+        with atomic_write(run_dir / "scores.json", "w") as f:
+            json.dump({"step": step, **scores}, f, indent=2)
+    return TrainResult(cfg, run_dir, family, log.history, step, epoch - 1, time.perf_counter() - started, scores)
