@@ -87,8 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the synthetic images (default 0)")
     p.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file (atomically)")
     p.add_argument("--smoke", action="store_true",
-                   help="tiny networks (ngf=ndf=8), 32x32 images (DiscoGAN: 64x64, its smallest), small batches, 2 timed "
-                        "steps after 1 warm-up step: checks the plumbing on a CPU")
+                   help="tiny networks (ngf=ndf=8), 32x32 images (DiscoGAN: 64x64, its smallest), small batches, "
+                        "2 timed steps after 1 warm-up step: checks the plumbing on a CPU")
     args = p.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]

@@ -8,7 +8,7 @@
     per-step comparison measures the arithmetic, which is what bf16 changes.)
 (b) quality: on toy-horse2zebra at 128x128, a reference-mode run and a fast-mode run, each trained with the
     library's ``train`` for the same ``--epochs`` (so the same number of images seen), are scored against the
-    test set's ground truth (``testA_truth``/``testB_truth``) with ``cyclegan_lite.data.scores.paired_scores``.
+    test set's ground truth (``testA_truth``/``testB_truth``) with ``cyclegan_lite.evaluate.translation_scores``.
     Printed: both paired L1s and their difference in % (target: within 5%); ``--noise_floor`` adds a second
     reference run with another seed, to show how much two fp32 runs differ anyway.
 
@@ -29,8 +29,8 @@ import torch
 from torch.utils.data import default_collate
 
 from cyclegan_lite.data import make_toy, open_dataset
-from cyclegan_lite.data.scores import paired_scores
 from cyclegan_lite.devices import Distributed, resolve_device
+from cyclegan_lite.evaluate import translation_scores
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training import train
 from cyclegan_lite.training.family import Family
@@ -105,24 +105,13 @@ def loss_parity(device: torch.device, steps: int, size: int, data: str, batch_si
             "worst": max(diffs.values()), "rtol": LOSS_RTOL}
 
 
-@torch.no_grad()
-def paired_l1(family: Family, test_set, batch_size: int = 16) -> dict[str, float]:
-    """Paired L1 (``paired_scores``) of G_A(A) against A's ground truth and G_B(B) against B's, in fp32, eval mode;
-    ``l1`` is their mean, weighted by the number of test images in each direction."""
-    family.eval_mode(True)
-    try:
-        totals = {"AtoB": [0.0, 0], "BtoA": [0.0, 0]}
-        for start in range(0, len(test_set), batch_size):
-            batch = default_collate([test_set[i] for i in range(start, min(start + batch_size, len(test_set)))])
-            for direction, real, truth in (("AtoB", "A", "A_truth"), ("BtoA", "B", "B_truth")):
-                fake = family.generator(direction)(family.to_device(batch[real])).float()
-                totals[direction][0] += paired_scores(fake, batch[truth])["l1"] * len(fake)
-                totals[direction][1] += len(fake)
-    finally:
-        family.eval_mode(False)
-    scores = {f"l1_{d}": s / n for d, (s, n) in totals.items()}
-    scores["l1"] = sum(s for s, _ in totals.values()) / sum(n for _, n in totals.values())
-    return scores
+def paired_l1(family: Family, test_set) -> dict[str, float]:
+    """Paired L1 of G_A(A) against A's ground truth and G_B(B) against B's (``evaluate.translation_scores``: fp32,
+    eval mode, each test image once); ``l1`` is the mean of the two directions."""
+    scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), test_set)
+    out = {f"l1_{d}": scores[d]["l1"] for d in ("AtoB", "BtoA")}
+    out["l1"] = (out["l1_AtoB"] + out["l1_BtoA"]) / 2
+    return out
 
 
 def quality_parity(args, device: torch.device) -> dict:
