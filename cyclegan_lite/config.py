@@ -113,7 +113,8 @@ class TrainConfig:
     fused_adam: str = _opt("auto", "fused Adam kernels (auto: on for CUDA)", SWITCH)
     gpu_dataset: str = _opt(
         "auto",
-        "decode the whole training set once into GPU memory and crop/flip there (auto: on for CUDA when it fits)",
+        "decode the training set once into the device's memory (GPU memory on CUDA, RAM on the CPU) and crop/flip "
+        "there, instead of a DataLoader (auto: on for CUDA when it fits in a quarter of the GPU's memory)",
         SWITCH,
     )
     reference_mode: bool = _opt(

@@ -55,7 +55,7 @@ class Speed:
         precision = cfg.precision
         bf16 = (not cfg.reference_mode) and (cuda if precision == "auto" else precision == "bf16")
         return cls(bf16=bf16, channels_last=switch(cfg.channels_last), compile=switch(cfg.compile),
-                   fused_adam=switch(cfg.fused_adam) and cuda, gpu_dataset=switch(cfg.gpu_dataset) and cuda)
+                   fused_adam=switch(cfg.fused_adam) and cuda, gpu_dataset=switch(cfg.gpu_dataset))
 
     def autocast(self, device: torch.device):
         """bf16 autocast where switched on; needs no loss scaling, unlike fp16."""

@@ -50,6 +50,20 @@ def test_cyclegan_resume_gives_the_same_weights_as_one_run(tmp_path, unpaired_fo
     assert lines == [json.loads(x) for x in (whole.run_dir / "losses.jsonl").read_text().splitlines()]
 
 
+def test_cyclegan_resume_is_exact_with_the_in_memory_dataset(tmp_path, unpaired_folder, monkeypatch):
+    from cyclegan_lite.training import loop
+
+    def no_loader(*args, **kwargs):
+        raise AssertionError("gpu_dataset=on must not read batches through a DataLoader")
+
+    monkeypatch.setattr(loop, "DataLoader", no_loader)
+    options = dict(TINY_CYCLEGAN, data=str(unpaired_folder), gpu_dataset="on")
+    whole = train(runs_dir=str(tmp_path / "whole"), max_steps=8, **options)
+    train(runs_dir=str(tmp_path / "split"), max_steps=3, **options)
+    resumed = train(runs_dir=str(tmp_path / "split"), max_steps=8, resume=True, **options)
+    _assert_same_state(load_checkpoint(whole.checkpoint)["family"], load_checkpoint(resumed.checkpoint)["family"])
+
+
 def test_dcgan_resume_restores_the_noise_and_batch_norm(tmp_path, flat_folder):
     options = dict(model="dcgan", data=str(flat_folder), image_size=32, ngf=8, ndf=8, latent_dim=16, batch_size=4,
                    num_workers=0, progress=False, tensorboard=False, sample_every=0, checkpoint_every=0)

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..checkpoint import check_architecture, load_checkpoint, save_checkpoint
 from ..config import ARCHITECTURE_KEYS, TrainConfig
 from ..data import open_dataset
+from ..data.device_cache import open_device_cache
 from ..devices import Distributed, Speed, init_distributed, resolve_device
 from ..evaluate import has_ground_truth, translation_scores
 from ..fileio import atomic_write
@@ -190,6 +191,10 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     except (FileNotFoundError, ValueError):
         sample_set = dataset
     fixed = family.fixed_inputs(sample_set, cfg.n_samples, cfg.seed)
+    cache = (open_device_cache(dataset, device, progress=cfg.progress and world.is_main)
+             if speed.gpu_dataset and dataset.layout != "points" else None)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
 
     step, epoch, epoch_step = 0, 1, 0
     if cfg.resume:
@@ -232,8 +237,11 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         lr = family.set_lr_factor(lr_factor(epoch, cfg.n_epochs, cfg.n_epochs_decay))
         dataset.set_epoch(epoch)
         batches = epoch_batches(len(dataset), cfg.batch_size, epoch, cfg.seed, not cfg.serial_batches, world)
-        loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.num_workers,
-                            pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
+        if cache is not None:  # decoded once into device memory; crops and flips on the device
+            loader = cache.batches(epoch, batches, start=epoch_step)
+        else:
+            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.num_workers,
+                                pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
             losses = family.train_step(batch)
             step += 1
