@@ -51,6 +51,20 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def upsampling_stack(width: int, n_up: int, out_channels: int) -> list[nn.Module]:
+    """``n_up`` stride-2 4x4 transposed convs, each doubling the side: the first ``n_up - 1`` halve the width
+    (BatchNorm, ReLU), the last maps to ``out_channels`` with tanh (DCGAN sec. 3; DiscoGAN's decoder too)."""
+    layers: list[nn.Module] = []
+    for _ in range(n_up - 1):
+        layers += [
+            nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width // 2),
+            nn.ReLU(True),
+        ]
+        width //= 2
+    return layers + [nn.ConvTranspose2d(width, out_channels, 4, stride=2, padding=1), nn.Tanh()]
+
+
 class DCGANGenerator(nn.Module):
     """G(z): noise ``(N, latent_dim)`` or ``(N, latent_dim, 1, 1)`` -> images
     ``(N, channels, image_size, image_size)`` in [-1, 1]."""
@@ -66,15 +80,7 @@ class DCGANGenerator(nn.Module):
             nn.BatchNorm2d(width),
             nn.ReLU(True),
         ]
-        for _ in range(n_up - 1):
-            layers += [
-                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(width // 2),
-                nn.ReLU(True),
-            ]
-            width //= 2
-        layers += [nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers, *upsampling_stack(width, n_up, channels))
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

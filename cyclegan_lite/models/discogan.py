@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .dcgan import dcgan_init
+from .dcgan import dcgan_init, upsampling_stack
 from .shapes import check_image_sides
 
 _N_DOWN = 4  # four stride-2 layers: 64 -> 32 -> 16 -> 8 -> 4
@@ -41,15 +41,7 @@ class DiscoGenerator(nn.Module):
         super().__init__()
         self.size_multiple = 2**_N_DOWN
         layers, width = _encoder(in_channels, ngf)
-        for _ in range(_N_DOWN - 1):
-            layers += [
-                nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(width // 2),
-                nn.ReLU(True),
-            ]
-            width //= 2
-        layers += [nn.ConvTranspose2d(width, out_channels, 4, stride=2, padding=1), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers, *upsampling_stack(width, _N_DOWN, out_channels))
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
