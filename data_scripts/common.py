@@ -16,6 +16,7 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import sys
 import tarfile
 import time
 import zipfile
@@ -325,6 +326,20 @@ def map_with_progress(fn: Callable, items: list, *, workers: int, desc: str, pro
     chunksize = max(1, min(64, len(items) // (workers * 8)))
     with concurrent.futures.ProcessPoolExecutor(workers, initializer=initializer, initargs=initargs) as pool:
         yield from tqdm(pool.map(fn, items, chunksize=chunksize), **bar)
+
+
+def convert_all(fn: Callable, jobs: list, *, workers: int, desc: str, progress: bool = True) -> list[str]:
+    """Run ``fn`` (returning None, or what was wrong) on every job with ``map_with_progress``; print the first
+    few problems to stderr and return them all."""
+    problems = [p for p in map_with_progress(fn, jobs, workers=workers, desc=desc, progress=progress) if p]
+    for problem in problems[:5]:
+        print(f"skipped {problem}", file=sys.stderr)
+    return problems
+
+
+def folder_counts(dirs: dict[str, Path]) -> str:
+    """``"trainA 120, trainB 98, ..."``: how many files each output folder holds, for the summary line."""
+    return ", ".join(f"{name} {sum(1 for _ in folder.iterdir())}" for name, folder in dirs.items())
 
 
 def prepare_output_dirs(out: Path, names: Iterable[str], *, overwrite: bool) -> dict[str, Path]:

@@ -13,6 +13,7 @@ validation images join the training set by default (CycleGAN selects no model on
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: python data_scripts/prepare_celeba.py
@@ -24,7 +25,7 @@ from cyclegan_lite.data.celeba import (ATTRIBUTES_FILE, IMAGES_DIR, PARTITION_FI
                                        read_partition)
 from cyclegan_lite.data.images import ImageFolderError, load_image  # noqa: E402
 from cyclegan_lite.fileio import save_image_atomic  # noqa: E402
-from data_scripts.common import (default_workers, make_parser, map_with_progress, positive_int,  # noqa: E402
+from data_scripts.common import (convert_all, default_workers, folder_counts, make_parser, positive_int,  # noqa: E402
                                  prepare_output_dirs)
 
 FOLDERS = ("trainA", "trainB", "testA", "testB")
@@ -70,21 +71,13 @@ def plan_jobs(root: Path, out: Path, attribute: str, *, val_to: str, limit: int 
     return jobs
 
 
-_settings: dict = {}
-
-
-def _init_worker(settings: dict) -> None:
-    _settings.update(settings)
-
-
-def convert(job: tuple[Path, Path]) -> str | None:
+def convert(job: tuple[Path, Path], *, size: int, crop: int) -> str | None:
     """Crop, resize and save one image; return None, or what was wrong with it."""
     src, dest = job
     try:
-        square = center_square(load_image(src, 3), _settings["crop"])
+        square = center_square(load_image(src, 3), crop)
     except (ImageFolderError, ValueError) as exc:
         return f"{src}: {exc}"
-    size = _settings["size"]
     save_image_atomic(square.resize((size, size), Image.Resampling.LANCZOS), dest, quality=95)
     return None
 
@@ -115,12 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.root.parent / f"celeba_{args.attribute.lower()}"
     jobs = plan_jobs(args.root, out, args.attribute, val_to=args.val_to, limit=args.limit)
     dirs = prepare_output_dirs(out, FOLDERS, overwrite=args.overwrite)
-    problems = [p for p in map_with_progress(convert, jobs, workers=args.workers, desc="celeba",
-                                             progress=not args.quiet, initializer=_init_worker,
-                                             initargs=({"size": args.size, "crop": args.crop},)) if p]
-    for problem in problems[:5]:
-        print(f"skipped {problem}", file=sys.stderr)
-    counts = ", ".join(f"{name} {sum(1 for _ in folder.iterdir())}" for name, folder in dirs.items())
+    problems = convert_all(partial(convert, size=args.size, crop=args.crop), jobs, workers=args.workers,
+                           desc="celeba", progress=not args.quiet)
+    counts = folder_counts(dirs)
     print(f"wrote {len(jobs) - len(problems)} images ({counts}; A = {args.attribute}, B = not {args.attribute}), "
           f"{len(problems)} missing or unreadable skipped -> {out}")
     return 0

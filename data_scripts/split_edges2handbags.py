@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: python data_scripts/split_edges2handbags.py
@@ -26,7 +27,7 @@ from PIL import Image, ImageFilter  # noqa: E402
 from cyclegan_lite.data.images import ImageFolderError, list_images, load_image  # noqa: E402
 from cyclegan_lite.fileio import save_image_atomic  # noqa: E402
 from data_scripts.common import (DownloadError, UnsafeArchiveError, add_http_options,  # noqa: E402
-                                 client_from_args, default_workers, make_parser, map_with_progress, positive_int,
+                                 client_from_args, convert_all, default_workers, folder_counts, make_parser, positive_int,
                                  prepare_output_dirs)
 from data_scripts.download_dataset import PIX2PIX_SETS, fetch_dataset  # noqa: E402
 
@@ -52,18 +53,11 @@ def split_halves(image: Image.Image, *, size: int | None = None, thicken: int = 
     return a, b
 
 
-_settings: dict = {}
-
-
-def _init_worker(settings: dict) -> None:
-    _settings.update(settings)
-
-
-def split_file(job: tuple[Path, Path | None, Path | None]) -> str | None:
+def split_file(job: tuple[Path, Path | None, Path | None], *, size: int | None, thicken: int) -> str | None:
     """Write the A and/or B half of one picture; return None, or what was wrong with it."""
     src, dest_a, dest_b = job
     try:
-        a, b = split_halves(load_image(src, 3), size=_settings["size"], thicken=_settings["thicken"])
+        a, b = split_halves(load_image(src, 3), size=size, thicken=thicken)
     except (ImageFolderError, ValueError) as exc:
         return f"{src}: {exc}"
     for half, dest in ((a, dest_a), (b, dest_b)):
@@ -145,12 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs = plan_jobs(root, dirs, unpaired=args.unpaired, seed=args.seed, limit=args.limit)
     except ImageFolderError as exc:
         raise SystemExit(f"error: {exc}")
-    problems = [p for p in map_with_progress(split_file, jobs, workers=args.workers, desc="split",
-                                             progress=not args.quiet, initializer=_init_worker,
-                                             initargs=({"size": args.size, "thicken": args.thicken},)) if p]
-    for problem in problems[:5]:
-        print(f"skipped {problem}", file=sys.stderr)
-    counts = ", ".join(f"{name} {sum(1 for _ in folder.iterdir())}" for name, folder in dirs.items())
+    problems = convert_all(partial(split_file, size=args.size, thicken=args.thicken), jobs, workers=args.workers,
+                           desc="split", progress=not args.quiet)
+    counts = folder_counts(dirs)
     print(f"split {len(jobs) - len(problems)} pictures ({counts}), {len(problems)} unreadable or odd-sized "
           f"skipped -> {out}")
     return 0
