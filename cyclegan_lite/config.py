@@ -91,7 +91,9 @@ class TrainConfig:
     no_flip: bool = _opt(False, "do not flip training images left-right")
     serial_batches: bool = _opt(False, "take images in order instead of shuffled, and pair A and B in order")
     direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", ("AtoB", "BtoA"))
-    num_workers: int = _opt(2, "data loading processes (0: load in the training process)")
+    num_workers: int | None = _opt(
+        None, "data loading processes (default: none on the CPU, where they would take cores from training; "
+        "4 with a GPU)")
 
     # outputs
     log_every: int = _opt(10, "write losses to losses.jsonl and TensorBoard every N steps")

@@ -193,6 +193,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     fixed = family.fixed_inputs(sample_set, cfg.n_samples, cfg.seed)
     cache = (open_device_cache(dataset, device, progress=cfg.progress and world.is_main)
              if speed.gpu_dataset and dataset.layout != "points" else None)
+    workers = cfg.num_workers if cfg.num_workers is not None else (0 if device.type == "cpu" else 4)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
 
@@ -240,7 +241,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         if cache is not None:  # decoded once into device memory; crops and flips on the device
             loader = cache.batches(epoch, batches, start=epoch_step)
         else:
-            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.num_workers,
+            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=workers,
                                 pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
             losses = family.train_step(batch)
