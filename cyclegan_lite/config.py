@@ -44,7 +44,8 @@ class TrainConfig:
     n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero (reference: 100)")
     max_steps: int = _opt(0, "stop after this many training steps in total (0: run all epochs)")
     batch_size: int | None = _opt(None, "images (or points) per step on each device (CycleGAN reference: 1)")
-    lr: float | None = _opt(None, "initial Adam learning rate (reference: 0.0002)")
+    lr: float | None = _opt(None, "initial Adam learning rate (reference: 0.0002 at batch 1; for a larger batch "
+                                  "start from 0.0002 x sqrt(batch_size), see README)")
     beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)")
     beta2: float = _opt(0.999, "Adam beta2")
     gan_mode: str | None = _opt(
