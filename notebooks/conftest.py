@@ -13,6 +13,9 @@ import tempfile
 
 os.environ["CYCLEGAN_LITE_SMOKE"] = "1"
 
+# The lessons write their runs (and a user may save executed copies) under notebooks/outputs/: not lessons.
+collect_ignore = ["outputs"]
+
 # A smoke-mode cell finishes in seconds; a cell still running after this long is stuck, not slow.
 CELL_TIMEOUT_S = 300.0
 NBVAL_DEFAULT_CELL_TIMEOUT_S = 2000.0  # nbval's own default, which means "not set on the command line"
