@@ -214,7 +214,9 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     bar = tqdm(total=total_steps, initial=step, disable=not (cfg.progress and world.is_main),
                desc=f"{cfg.model} on {cfg.data}", unit="step", dynamic_ncols=True)
 
-    def save(at_epoch: int, at_epoch_step: int) -> None:
+    def save() -> None:
+        """The latest checkpoint; a finished epoch is recorded as the start of the next one."""
+        at_epoch, at_epoch_step = (epoch + 1, 0) if epoch_step >= per_epoch else (epoch, epoch_step)
         if world.is_main:
             save_checkpoint({"model": cfg.model, "config": dataclasses.asdict(cfg),
                              "sample_shape": list(family.sample_shape), "family": family.state_dict(),
@@ -258,16 +260,14 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
                 draw_samples()
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and not done:
                 log.flush()
-                save(epoch, epoch_step) if epoch_step < len(batches) else save(epoch + 1, 0)
+                save()
             if done:
                 break
         if not done:
             epoch, epoch_step = epoch + 1, 0
     bar.close()
     log.flush()
-    if epoch_step >= per_epoch:
-        epoch, epoch_step = epoch + 1, 0
-    save(epoch, epoch_step)
+    save()
     if not (cfg.sample_every and step % cfg.sample_every == 0):
         draw_samples()
     if world.is_main and log.history:
@@ -279,4 +279,5 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)
-    return TrainResult(cfg, run_dir, family, log.history, step, epoch - 1, time.perf_counter() - started, scores)
+    epochs_done = epoch if epoch_step >= per_epoch else epoch - 1
+    return TrainResult(cfg, run_dir, family, log.history, step, epochs_done, time.perf_counter() - started, scores)
