@@ -33,11 +33,12 @@ from torch._dynamo.utils import counters
 
 from cyclegan_lite.data import open_dataset
 from cyclegan_lite.data.device_cache import DeviceImageCache
-from cyclegan_lite.devices import Distributed, resolve_device
+from cyclegan_lite.devices import Distributed
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training.loop import FAMILIES, dataset_options, epoch_batches
 
-from families import COMPILE_BACKENDS, COMPILE_MODES, build_family, images_per_step, make_config, synthetic_batch
+from families import (COMPILE_BACKENDS, COMPILE_MODES, build_family, images_per_step, make_config, setup_device,
+                      synthetic_batch)
 
 MODELS = ("cyclegan", "dcgan", "discogan")
 #: per model: image side and the batch sizes timed in reference mode and fast mode (issue 6); CycleGAN's side and
@@ -249,12 +250,10 @@ def environment(device: torch.device) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        device = resolve_device(args.device)
+        device = setup_device(args.device, args.threads)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.threads:
-        torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = True  # as the reference's train.py; fixed shapes make it pay in both modes
     env = environment(device)
     print(f"{env.get('gpu', env['device'])}, torch {env['torch']}; {args.steps} timed steps after {args.warmup} "

@@ -8,13 +8,22 @@ import dataclasses
 import torch
 
 from cyclegan_lite.config import TrainConfig
-from cyclegan_lite.devices import Distributed, Speed
+from cyclegan_lite.devices import Distributed, Speed, resolve_device
 from cyclegan_lite.training.family import Family
 from cyclegan_lite.training.loop import FAMILIES
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune-no-cudagraphs")
 COMPILE_BACKENDS = ("inductor", "aot_eager", "eager")
 TRANSLATION_MODELS = ("discogan", "cyclegan")
+
+
+def setup_device(name: str, threads: int = 0) -> torch.device:
+    """The device a benchmark runs on (``resolve_device``'s names; a ValueError says what is wrong), and the number
+    of CPU threads when ``threads`` is set."""
+    device = resolve_device(name)
+    if threads:
+        torch.set_num_threads(threads)
+    return device
 
 
 def make_config(model: str, size: int, batch_size: int, reference: bool, **overrides) -> TrainConfig:

@@ -29,14 +29,14 @@ import torch
 from torch.utils.data import default_collate
 
 from cyclegan_lite.data import make_toy, open_dataset
-from cyclegan_lite.devices import Distributed, resolve_device
+from cyclegan_lite.devices import Distributed
 from cyclegan_lite.evaluate import translation_scores
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training import train
 from cyclegan_lite.training.family import Family
 from cyclegan_lite.training.loop import FAMILIES, dataset_options, epoch_batches
 
-from families import build_family, make_config
+from families import build_family, make_config, setup_device
 
 #: relative difference allowed between a fast-mode and an fp32 loss computed from the same state. bf16 keeps 8
 #: significant bits (relative rounding 2^-8 = 0.4% per value) and a loss passes through some 30 rounded layers;
@@ -180,12 +180,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        device = resolve_device(args.device)
+        device = setup_device(args.device, args.threads)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.threads:
-        torch.set_num_threads(args.threads)
     report: dict = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
                     "torch": torch.__version__, "command": " ".join(sys.argv)}
     ok = True
