@@ -30,7 +30,7 @@ def export_torchscript(net: nn.Module, example: torch.Tensor, path: str | os.Pat
 
 
 def export_onnx(net: nn.Module, example: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Export ``net`` to ONNX (batch size free, image size fixed to ``example``'s); run it with onnxruntime."""
+    """Export ``net`` to ONNX with ``example``'s shape (batch and image size fixed); run it with onnxruntime."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
