@@ -38,6 +38,8 @@ COMMON_METRICS = ("steps", "seconds", "final_losses")
 LESSON_METRICS = {
     "01_gan": ("modes_covered", "modes_total"),
     "03_discogan": ("d_real_bce", "d_fake_bce"),
+    "04_cyclegan": ("round_trip_l1",),
+    "05_cyclegan_faces": ("round_trip_l1",),
 }
 
 needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
