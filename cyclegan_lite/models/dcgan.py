@@ -87,6 +87,21 @@ class DCGANGenerator(nn.Module):
         return self.net(z.reshape(z.shape[0], self.latent_dim, 1, 1))
 
 
+def downsampling_stack(in_channels: int, width: int, n_down: int) -> tuple[list[nn.Module], int]:
+    """``n_down`` stride-2 4x4 convs, each halving the side: the first to ``width`` channels (LeakyReLU 0.2, no
+    BatchNorm, DCGAN sec. 3), the others doubling the width (BatchNorm, LeakyReLU). Returns the layers and the
+    final width (DCGAN's discriminator; DiscoGAN's encoder too)."""
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+    for _ in range(n_down - 1):
+        layers += [
+            nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width * 2),
+            nn.LeakyReLU(0.2, True),
+        ]
+        width *= 2
+    return layers, width
+
+
 class DCGANDiscriminator(nn.Module):
     """D(x): images ``(N, channels, image_size, image_size)`` -> logits ``(N,)``."""
 
@@ -94,18 +109,7 @@ class DCGANDiscriminator(nn.Module):
         super().__init__()
         base, n_down = _layout(image_size)
         self.image_size = image_size
-        layers: list[nn.Module] = [
-            nn.Conv2d(channels, ndf, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2, True),
-        ]
-        width = ndf
-        for _ in range(n_down - 1):
-            layers += [
-                nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(width * 2),
-                nn.LeakyReLU(0.2, True),
-            ]
-            width *= 2
+        layers, width = downsampling_stack(channels, ndf, n_down)
         layers.append(nn.Conv2d(width, 1, base, stride=1, padding=0))
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)

@@ -14,23 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .dcgan import dcgan_init, upsampling_stack
+from .dcgan import dcgan_init, downsampling_stack, upsampling_stack
 from .shapes import check_image_sides
 
 _N_DOWN = 4  # four stride-2 layers: 64 -> 32 -> 16 -> 8 -> 4
-
-
-def _encoder(in_channels: int, width: int) -> tuple[list[nn.Module], int]:
-    """The shared 4-layer strided-conv encoder; returns its layers and output channel count."""
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
-    for _ in range(_N_DOWN - 1):
-        layers += [
-            nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(width * 2),
-            nn.LeakyReLU(0.2, True),
-        ]
-        width *= 2
-    return layers, width
 
 
 class DiscoGenerator(nn.Module):
@@ -40,7 +27,7 @@ class DiscoGenerator(nn.Module):
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64):
         super().__init__()
         self.size_multiple = 2**_N_DOWN
-        layers, width = _encoder(in_channels, ngf)
+        layers, width = downsampling_stack(in_channels, ngf, _N_DOWN)
         self.net = nn.Sequential(*layers, *upsampling_stack(width, _N_DOWN, out_channels))
         self.apply(dcgan_init)
 
@@ -54,7 +41,7 @@ class DiscoDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int = 3, ndf: int = 64):
         super().__init__()
-        layers, width = _encoder(in_channels, ndf)
+        layers, width = downsampling_stack(in_channels, ndf, _N_DOWN)
         layers.append(nn.Conv2d(width, 1, 4, stride=1, padding=0))
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
