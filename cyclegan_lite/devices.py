@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
 
 def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
@@ -104,30 +105,12 @@ def shutdown_distributed() -> None:
         dist.destroy_process_group()
 
 
-def average_gradients(parameters, world: Distributed) -> None:
-    """Average the gradients over all processes with one all-reduce: data parallelism as DDP does it.
+def data_parallel(net: torch.nn.Module, device: torch.device, world: Distributed) -> torch.nn.Module:
+    """``net`` wrapped in DistributedDataParallel under torchrun (else ``net`` itself).
 
-    One flat buffer per call keeps it to a single collective. It is done by hand rather than with a DDP wrapper
-    because a CycleGAN step runs each generator several times and freezes the discriminators while the
-    generators learn, which DDP's gradient hooks do not allow.
+    DDP copies rank 0's weights and buffers to every rank when it wraps the network, and averages the gradients
+    over the ranks during ``backward``, bucket by bucket, while the rest of the backward pass still runs.
     """
     if not world.enabled:
-        return
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat)
-    flat /= world.world_size
-    offset = 0
-    for g in grads:
-        g.copy_(flat[offset:offset + g.numel()].view_as(g))
-        offset += g.numel()
-
-
-def broadcast_parameters(module: torch.nn.Module, world: Distributed) -> None:
-    """Give every process rank 0's weights and buffers, so all ranks start from the same model."""
-    if not world.enabled:
-        return
-    for tensor in list(module.parameters()) + list(module.buffers()):
-        dist.broadcast(tensor.data, src=0)
+        return net
+    return DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)

@@ -1,4 +1,5 @@
-"""Multi-process training with torchrun: 2 processes x batch 1 learn what 1 process x batch 2 learns."""
+"""Multi-process training with torchrun (DistributedDataParallel on gloo): 2 processes x batch 1 learn what
+1 process x batch 2 learns, every family trains that way, and a torchrun run resumes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import socket
 import subprocess
 import sys
 
+import json
+
+import pytest
 import torch
 from torch import nn
 
@@ -30,11 +34,14 @@ def _run(args: list[str], tmp_path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def _torchrun(args: list[str], tmp_path) -> None:
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+          "--master_port", str(_free_port()), "-m", "cyclegan_lite", "train", *args], tmp_path)
+
+
 def test_two_processes_of_batch_1_match_one_process_of_batch_2(tmp_path, unpaired_folder):
     data = ["--data", str(unpaired_folder), "--runs_dir", str(tmp_path)]
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-          "--master_port", str(_free_port()), "-m", "cyclegan_lite", "train", *OPTIONS, *data, "--batch_size", "1",
-          "--name", "two_ranks"], tmp_path)
+    _torchrun([*OPTIONS, *data, "--batch_size", "1", "--name", "two_ranks"], tmp_path)
     _run([sys.executable, "-m", "cyclegan_lite", "train", *OPTIONS, *data, "--batch_size", "2", "--name", "one_rank"],
          tmp_path)
 
@@ -56,6 +63,30 @@ def test_two_processes_of_batch_1_match_one_process_of_batch_2(tmp_path, unpaire
     assert diffs.quantile(0.99) < 1e-4
     for run in (one, two):  # both really took three Adam steps, so equal weights are not trivially equal
         assert all(int(s["step"]) == 3 for s in run["family"]["optimizers"]["G"]["state"].values())
+
+
+@pytest.mark.parametrize("model, folder, options", [
+    ("dcgan", "flat_folder", ["--gan_mode", "wgangp"]),  # batch norm buffers, and the penalty's double backward
+    ("discogan", "unpaired_folder", ["--load_size", "64", "--crop_size", "64"]),
+])
+def test_torchrun_trains_every_family_and_resumes(tmp_path, request, model, folder, options):
+    args = ["--model", model, "--data", str(request.getfixturevalue(folder)), "--runs_dir", str(tmp_path),
+            "--name", "run", "--ngf", "8", "--ndf", "8", "--batch_size", "4", "--log_every", "1",
+            "--sample_every", "0", "--num_workers", "0", "--no_progress", "--no_tensorboard", "--device", "cpu",
+            *options]
+    checkpoint = tmp_path / "run" / "checkpoints" / "latest.pt"
+    _torchrun([*args, "--max_steps", "2"], tmp_path)
+    first = load_checkpoint(checkpoint)
+    _torchrun([*args, "--max_steps", "4", "--resume"], tmp_path)
+    resumed = load_checkpoint(checkpoint)
+
+    assert first["counters"]["step"] == 2 and resumed["counters"]["step"] == 4
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "losses.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]  # rank 0 alone logs, and the resumed run appends
+    for name, weights in resumed["family"]["networks"].items():
+        before = first["family"]["networks"][name]
+        assert any(not torch.equal(v, before[k]) for k, v in weights.items() if v.is_floating_point()), \
+            f"{name} did not train after the resume"
 
 
 def _biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:

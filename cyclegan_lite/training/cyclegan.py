@@ -33,13 +33,13 @@ class CycleGANFamily(TranslationSamples, Family):
         self.ready()
 
     def train_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        G_A, G_B, D_A, D_B = (self.networks[k] for k in ("G_A", "G_B", "D_A", "D_B"))
+        G_A, G_B, D_A, D_B = (self.parallel[k] for k in ("G_A", "G_B", "D_A", "D_B"))
         real_A, real_B = self.to_device(batch["A"]), self.to_device(batch["B"])
         cfg, mode = self.cfg, self.cfg.gan_mode
         zero = real_A.new_zeros(())
 
         # Generators G_A and G_B, with the discriminators frozen.
-        self.requires_grad([D_A, D_B], False)
+        frozen_D_A, frozen_D_B = self.frozen("D_A", "D_B")
         with self.autocast():
             fake_B = G_A(real_A)
             rec_A = G_B(fake_B)
@@ -50,13 +50,13 @@ class CycleGANFamily(TranslationSamples, Family):
                 loss_idt_B = identity_loss(G_B(real_A), real_A) * cfg.lambda_A * cfg.lambda_identity
             else:
                 loss_idt_A = loss_idt_B = zero
-            loss_G_A = generator_loss(mode, D_A(fake_B))
-            loss_G_B = generator_loss(mode, D_B(fake_A))
+            loss_G_A = generator_loss(mode, frozen_D_A(fake_B))
+            loss_G_B = generator_loss(mode, frozen_D_B(fake_A))
             loss_cycle_A = cycle_loss(rec_A, real_A) * cfg.lambda_A
             loss_cycle_B = cycle_loss(rec_B, real_B) * cfg.lambda_B
             loss_G = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B
         self.optimize("G", loss_G)
-        self.requires_grad([D_A, D_B], True)
+        self.unfreeze("D_A", "D_B")
 
         # Discriminators, on real images and on generated ones drawn from the history pools.
         fake_B_seen = self.fake_B_pool.query(fake_B.detach())

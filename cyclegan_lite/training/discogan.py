@@ -32,22 +32,22 @@ class DiscoGANFamily(TranslationSamples, Family):
                 "D_A": DiscoDiscriminator(a, ndf=cfg.ndf), "D_B": DiscoDiscriminator(b, ndf=cfg.ndf)}
 
     def train_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        G_AB, G_BA, D_A, D_B = (self.networks[k] for k in ("G_AB", "G_BA", "D_A", "D_B"))
+        G_AB, G_BA, D_A, D_B = (self.parallel[k] for k in ("G_AB", "G_BA", "D_A", "D_B"))
         x_A, x_B = self.to_device(batch["A"]), self.to_device(batch["B"])
         mode, w = self.cfg.gan_mode, self.cfg.lambda_rec
 
         # Generators: fool the other domain's discriminator and come back to the input.
-        self.requires_grad([D_A, D_B], False)
+        frozen_D_A, frozen_D_B = self.frozen("D_A", "D_B")
         with self.autocast():
             x_AB, x_BA = G_AB(x_A), G_BA(x_B)
             x_ABA, x_BAB = G_BA(x_AB), G_AB(x_BA)
-            loss_GAN_B = generator_loss(mode, D_B(x_AB))
-            loss_GAN_A = generator_loss(mode, D_A(x_BA))
+            loss_GAN_B = generator_loss(mode, frozen_D_B(x_AB))
+            loss_GAN_A = generator_loss(mode, frozen_D_A(x_BA))
             loss_CONST_A = w * reconstruction_loss(x_ABA, x_A)
             loss_CONST_B = w * reconstruction_loss(x_BAB, x_B)
             loss_G = loss_GAN_B + loss_CONST_A + loss_GAN_A + loss_CONST_B
         self.optimize("G", loss_G)
-        self.requires_grad([D_A, D_B], True)
+        self.unfreeze("D_A", "D_B")
 
         # Discriminators: real images of their domain against the translated ones.
         with self.autocast():

@@ -7,7 +7,7 @@ import itertools
 import torch
 from torch import nn
 
-from ..devices import Distributed, Speed, average_gradients, broadcast_parameters
+from ..devices import Distributed, Speed, data_parallel
 from ..losses import discriminator_loss, gradient_penalty
 from ..schedules import set_learning_rate
 
@@ -17,6 +17,9 @@ class Family:
 
     A subclass builds ``self.networks`` and ``self.optimizers`` in its ``__init__``, then calls ``self.ready()``,
     and implements ``train_step(batch) -> dict of losses`` with the paper's equations, and ``sample(fixed)``.
+
+    ``self.networks`` holds the plain modules (checkpoints, sampling, notebooks); ``self.parallel`` the same
+    networks as the training step runs them, wrapped in DistributedDataParallel under ``torchrun``.
     """
 
     #: the dataset layouts the family trains on (see ``cyclegan_lite.data.LAYOUTS``)
@@ -29,6 +32,7 @@ class Family:
         self.cfg, self.device, self.speed, self.world = cfg, device, speed, world
         self.sample_shape = tuple(sample_shape)
         self.networks: dict[str, nn.Module] = self.build_networks(cfg, self.sample_shape)
+        self.parallel: dict[str, nn.Module] = self.networks
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.base_lr = cfg.lr
 
@@ -45,14 +49,15 @@ class Family:
         return torch.optim.Adam(params, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2), **extra)
 
     def ready(self) -> None:
-        """Move the networks to the device and apply the speed switches (call at the end of ``__init__``)."""
+        """Move the networks to the device, apply the speed switches and, under torchrun, wrap each in DDP
+        (which starts every rank from rank 0's weights). Call at the end of ``__init__``."""
         for net in self.networks.values():
             net.to(self.device)
             if self.speed.channels_last:
                 net.to(memory_format=torch.channels_last)
-            broadcast_parameters(net, self.world)
             if self.speed.compile:
                 net.compile(mode=self.cfg.compile_mode)
+        self.parallel = {name: data_parallel(net, self.device, self.world) for name, net in self.networks.items()}
 
     def to_device(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
@@ -73,20 +78,26 @@ class Family:
         return loss
 
     def optimize(self, name: str, loss: torch.Tensor) -> None:
-        """zero_grad, backward, average gradients over processes, step: one optimizer's update."""
+        """zero_grad, backward (which DDP overlaps with averaging the gradients over processes), step."""
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        average_gradients(params, self.world)
         optimizer.step()
 
-    @staticmethod
-    def requires_grad(nets, flag: bool) -> None:
-        """Freeze (False) or unfreeze the discriminators around the generators' update, as the reference does."""
-        for net in nets:
-            for p in net.parameters():
-                p.requires_grad_(flag)
+    def frozen(self, *names: str) -> list[nn.Module]:
+        """The named discriminators, frozen for the generators' update as the reference does, as plain modules.
+
+        A frozen network has no gradients to average, so under torchrun it runs outside its DDP wrapper and
+        skips DDP's per-call bookkeeping. ``unfreeze`` undoes it after the generators' step.
+        """
+        nets = [self.networks[n] for n in names]
+        for p in itertools.chain.from_iterable(net.parameters() for net in nets):
+            p.requires_grad_(False)
+        return nets
+
+    def unfreeze(self, *names: str) -> None:
+        for p in itertools.chain.from_iterable(self.networks[n].parameters() for n in names):
+            p.requires_grad_(True)
 
     def set_lr_factor(self, factor: float) -> float:
         lr = self.base_lr * factor

@@ -40,7 +40,7 @@ class GANFamily(Family):
         return torch.randn(n, self.cfg.latent_dim, generator=generator).to(self.device)
 
     def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
-        G, D = self.networks["G"], self.networks["D"]
+        G, D = self.parallel["G"], self.parallel["D"]
         real = self.to_device(real)
         z = self.noise(real.shape[0])
 
@@ -53,11 +53,11 @@ class GANFamily(Family):
         self.optimize("D", loss_D)
 
         # Generator: min_G  -log D(G(z))  (vanilla, non-saturating) or log(1 - D(G(z)))  (minimax)
-        self.requires_grad([D], False)
+        (frozen_D,) = self.frozen("D")
         with self.autocast():
-            loss_G = generator_loss(self.cfg.gan_mode, D(fake))
+            loss_G = generator_loss(self.cfg.gan_mode, frozen_D(fake))
         self.optimize("G", loss_G)
-        self.requires_grad([D], True)
+        self.unfreeze("D")
         return {"D": loss_D.detach(), "G": loss_G.detach()}
 
     def fixed_inputs(self, dataset, n: int, seed: int) -> torch.Tensor:
