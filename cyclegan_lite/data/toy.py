@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-FORMAT_VERSION = 2  # bump when any maker's output changes, so stale cached sets are not reused
+FORMAT_VERSION = 3  # bump when any maker's output changes, so stale cached sets are not reused
 
 
 @dataclass(frozen=True)
