@@ -1,11 +1,12 @@
-"""Toy set "toy-horse2zebra": scikit-image's horse silhouette as a plain brown horse (A) or a striped zebra (B).
+"""Toy set "toy-horse2zebra": scikit-image's horse silhouette as a brown horse (A) or a striped zebra (B).
 
 Each scene places the silhouette (flipped, scaled, tilted, sheared for a different stance, anywhere on the
-ground) over a sky with distant trees and a grass texture, then paints its coat either plain brown or with
-zebra stripes that follow the body (vertical on the trunk, horizontal on the legs). The background is drawn the
-same way in both domains, so the true translation of a scene is the same scene with the other coat: every test
-image has that ground truth saved under the same file name in ``testA_truth/`` (the zebra version of each
-``testA`` horse) and ``testB_truth/`` (the horse version of each ``testB`` zebra).
+ground) over a sky with distant trees and a grass texture, then paints its coat with zebra stripes that follow
+the body (vertical on the trunk, horizontal on the legs) or brown, with faint bands where those stripes would be
+(``HORSE_BANDS``). The background is drawn the same way in both domains, so the true translation of a scene is
+the same scene with the other coat: every test image has that ground truth saved under the same file name in
+``testA_truth/`` (the zebra version of each ``testA`` horse) and ``testB_truth/`` (the horse version of each
+``testB`` zebra).
 Folders and file names follow the released horse2zebra (``trainA/n02381460_*.jpg``, ``trainB/n02391049_*.jpg``).
 """
 
