@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
-
-import json
 
 import pytest
 import torch

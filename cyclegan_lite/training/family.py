@@ -90,14 +90,15 @@ class Family:
         A frozen network has no gradients to average, so under torchrun it runs outside its DDP wrapper and
         skips DDP's per-call bookkeeping. ``unfreeze`` undoes it after the generators' step.
         """
-        nets = [self.networks[n] for n in names]
-        for p in itertools.chain.from_iterable(net.parameters() for net in nets):
-            p.requires_grad_(False)
-        return nets
+        self._requires_grad(names, False)
+        return [self.networks[n] for n in names]
 
     def unfreeze(self, *names: str) -> None:
+        self._requires_grad(names, True)
+
+    def _requires_grad(self, names, flag: bool) -> None:
         for p in itertools.chain.from_iterable(self.networks[n].parameters() for n in names):
-            p.requires_grad_(True)
+            p.requires_grad_(flag)
 
     def set_lr_factor(self, factor: float) -> float:
         lr = self.base_lr * factor
