@@ -164,12 +164,9 @@ def time_config(run: dict, args, device: torch.device) -> dict:
         batches, decode_s, cache_bytes = _device_batches(cfg, device, args.data, progress=not args.smoke)
     else:
         batches = itertools.repeat(synthetic_batch(cfg, device, torch.Generator().manual_seed(args.seed)))
-    graphs = family.speed.compile and args.compile_mode == "reduce-overhead" and device.type == "cuda"
 
     def step():
-        if graphs:
-            torch.compiler.cudagraph_mark_step_begin()
-        return family.train_step(next(batches))
+        return family.step(next(batches))
 
     for _ in range(args.warmup):
         step()

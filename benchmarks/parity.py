@@ -97,8 +97,8 @@ def loss_parity(device: torch.device, steps: int, size: int, data: str, batch_si
     ref_losses, fast_losses = [], []
     for batch in batches:
         fast.load_state_dict(copy.deepcopy(reference.state_dict()))  # a copy: loading may share Adam's tensors
-        fast_losses.append({k: float(v) for k, v in fast.train_step(batch).items()})
-        ref_losses.append({k: float(v) for k, v in reference.train_step(batch).items()})
+        fast_losses.append({k: float(v) for k, v in fast.step(batch).items()})
+        ref_losses.append({k: float(v) for k, v in reference.step(batch).items()})
     diffs = relative_differences(ref_losses, fast_losses)
     return {"steps": steps, "size": size, "batch_size": batch_size, "speed": dataclasses.asdict(fast.speed),
             "reference_losses": ref_losses, "fast_losses": fast_losses, "max_rel_diff": diffs,

@@ -65,6 +65,17 @@ class Speed:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def eager(fn):
+    """``fn`` run with ``torch.compile`` ignored: for sample grids and scores, which call compiled networks.
+
+    They run rarely and at other shapes (eval mode, no grad, a short last batch), so compiling them would cost more
+    than it saves. And under CUDA graphs (``--compile_mode reduce-overhead``) every no-grad call of a compiled
+    network starts a new graph replay that may overwrite the previous call's output, which sampling chains
+    (A -> B -> A) still read.
+    """
+    return torch.compiler.set_stance("force_eager")(fn)
+
+
 @dataclass(frozen=True)
 class Distributed:
     """This process's place in a ``torchrun`` job (rank 0 of 1 when run alone)."""

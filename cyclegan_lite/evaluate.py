@@ -11,6 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .data.scores import paired_scores
+from .devices import eager
 
 
 def has_ground_truth(dataset) -> bool:
@@ -19,6 +20,7 @@ def has_ground_truth(dataset) -> bool:
     return isinstance(item, dict) and "A_truth" in item and "B_truth" in item
 
 
+@eager
 @torch.no_grad()
 def translation_scores(g_ab: nn.Module, g_ba: nn.Module, dataset, batch_size: int = 16) -> dict[str, dict]:
     """Scores of G_AB(A) against A's truth and G_BA(B) against B's, each image counted once, plus the identity

@@ -15,6 +15,7 @@ from torch._dynamo.utils import counters
 
 from cyclegan_lite.config import TrainConfig
 from cyclegan_lite.devices import Speed
+from cyclegan_lite.evaluate import translation_scores
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -78,9 +79,9 @@ def test_bf16_and_channels_last_train_a_cyclegan_step_on_the_cpu():
 
 
 def test_compiled_networks_do_not_recompile_after_the_first_steps():
-    """The pool, the discriminators' frozen/trainable switch, bf16 fakes and the eval-mode sample grid each
-    compile a variant once; after that, steps and samples reuse them. Checked with dynamo's guards and the
-    "eager" backend (no code generation), which is where recompiles are decided."""
+    """The pool, the discriminators' frozen/trainable switch and bf16 fakes each compile a variant in the first
+    step; after that, steps reuse them, and sample grids compile nothing (they run eagerly). Checked with dynamo's
+    guards and the "eager" backend (no code generation), which is where recompiles are decided."""
     cfg = make_config("cyclegan", 32, 1, False, precision="bf16", channels_last="on", compile="on",
                       pool_size=2, **TINY)
     torch.manual_seed(0)
@@ -88,10 +89,10 @@ def test_compiled_networks_do_not_recompile_after_the_first_steps():
     batch = synthetic_batch(cfg, CPU, torch.Generator().manual_seed(0))
     fixed = {k: v.repeat(2, 1, 1, 1) for k, v in batch.items()}
     start = counters["frames"]["total"]
+    family.sample(fixed)
+    assert counters["frames"]["total"] == start, "the sample grid compiled"
     for _ in range(3):  # the pool fills (pool_size 2) and starts swapping at step 3
         family.train_step(batch)
-    family.sample(fixed)
-    family.train_step(batch)
     warmed = counters["frames"]["total"]
     assert warmed > start  # the networks really are compiled
     for _ in range(2):
@@ -99,6 +100,33 @@ def test_compiled_networks_do_not_recompile_after_the_first_steps():
         for _ in range(3):
             family.train_step(batch)
     assert counters["frames"]["total"] == warmed, "recompiled after warm-up"
+
+
+def test_a_compiled_step_tells_cuda_graphs_a_new_iteration_begins(monkeypatch):
+    """Under --compile_mode reduce-overhead, CUDA graphs reuse an iteration's memory once told the next began."""
+    marks = []
+    monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1))
+    for compile_switch, expected in (("on", 2), ("off", 0)):
+        marks.clear()
+        cfg = make_config("cyclegan", 32, 1, False, compile=compile_switch, **TINY)
+        family = build_family(cfg, CPU, compile_backend="eager")
+        batch = synthetic_batch(cfg, CPU, torch.Generator().manual_seed(0))
+        for _ in range(2):
+            losses = family.step(batch)
+        assert len(marks) == expected and math.isfinite(float(losses["G_A"]))
+
+
+def test_scoring_compiled_generators_compiles_nothing():
+    """Scores run eagerly: their eval mode, no-grad calls and short last batch would each compile a variant."""
+    cfg = make_config("cyclegan", 32, 1, False, compile="on", **TINY)
+    family = build_family(cfg, CPU, compile_backend="eager")
+    images = torch.rand(5, 3, 32, 32) * 2 - 1
+    dataset = [{"A": x, "B": -x, "A_truth": -x, "B_truth": x, "A_path": f"a{i}", "B_path": f"b{i}"}
+               for i, x in enumerate(images)]
+    start = counters["frames"]["total"]
+    scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), dataset, batch_size=2)
+    assert counters["frames"]["total"] == start
+    assert scores["identity_AtoB"]["l1"] == pytest.approx(float((2 * images).abs().mean()), rel=1e-5)
 
 
 def test_fast_mode_losses_match_fp32_from_the_same_state_on_the_cpu(unpaired_folder):

@@ -106,8 +106,16 @@ class Family:
             set_learning_rate(optimizer, lr)
         return lr
 
+    def step(self, batch) -> dict[str, torch.Tensor]:
+        """One training step as the trainer runs it: ``train_step``, first telling CUDA graphs
+        (``--compile_mode reduce-overhead``) that a new iteration begins, so they may reuse the last one's memory."""
+        if self.speed.compile:
+            torch.compiler.cudagraph_mark_step_begin()
+        return self.train_step(batch)
+
     # -- to implement -----------------------------------------------------------------------------------------
     def train_step(self, batch) -> dict[str, torch.Tensor]:
+        """One step of the family's paper: its losses (detached, on the device), by name."""
         raise NotImplementedError
 
     def fixed_inputs(self, dataset, n: int, seed: int):

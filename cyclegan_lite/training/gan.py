@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..devices import eager
 from ..losses import generator_loss
 from ..models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from .family import Family
@@ -63,6 +64,7 @@ class GANFamily(Family):
     def fixed_inputs(self, dataset, n: int, seed: int) -> torch.Tensor:
         return self.noise(n, torch.Generator().manual_seed(seed))
 
+    @eager
     @torch.no_grad()
     def sample(self, fixed: torch.Tensor) -> dict[str, torch.Tensor]:
         self.eval_mode(True)

@@ -246,7 +246,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
             loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=workers,
                                 pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
-            losses = family.train_step(batch)
+            losses = family.step(batch)
             step += 1
             epoch_step += 1
             log.add(step, epoch, lr, losses)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ..devices import eager
+
 
 class TranslationSamples:
     """Mixin for the families with two generators, named in ``generator_names`` for AtoB and BtoA."""
@@ -13,6 +15,7 @@ class TranslationSamples:
         items = [dataset[i] for i in range(min(n, len(dataset)))]
         return {k: torch.stack([it[k] for it in items]) for k in ("A", "B")}
 
+    @eager
     @torch.no_grad()
     def sample(self, fixed: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         g_ab, g_ba = self.generator("AtoB"), self.generator("BtoA")
