@@ -66,12 +66,14 @@ class Speed:
 
 
 def eager(fn):
-    """``fn`` run with ``torch.compile`` ignored: for sample grids and scores, which call compiled networks.
+    """``fn`` run with ``torch.compile`` ignored, for the calls of compiled networks that compiling would break or
+    not pay for.
 
-    They run rarely and at other shapes (eval mode, no grad, a short last batch), so compiling them would cost more
-    than it saves. And under CUDA graphs (``--compile_mode reduce-overhead``) every no-grad call of a compiled
-    network starts a new graph replay that may overwrite the previous call's output, which sampling chains
-    (A -> B -> A) still read.
+    - WGAN-GP's gradient penalty: it backpropagates through D's gradient, and compiled code has no double backward.
+    - Sample grids and scores: they run rarely and at other shapes (eval mode, no grad, a short last batch), so
+      compiling them costs more than it saves. And under CUDA graphs (``--compile_mode reduce-overhead``) every
+      no-grad call of a compiled network starts a new graph replay that may overwrite the previous call's output,
+      which sampling chains (A -> B -> A) still read.
     """
     return torch.compiler.set_stance("force_eager")(fn)
 
