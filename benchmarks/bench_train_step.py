@@ -80,9 +80,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "without generating code); default inductor")
     for name in ("compile", "channels_last", "fused_adam"):
         p.add_argument(f"--{name}", default="auto", choices=("auto", "on", "off"),
-                       help=f"fast mode's {name} switch (auto: on for CUDA, off elsewhere; default auto)")
+                       help=f"fast mode's {name} switch (auto: as the trainer, on for a GPU that gains from it; "
+                            "default auto)")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
-                   help="fast mode's precision (auto: bf16 on CUDA, fp32 elsewhere; default auto)")
+                   help="fast mode's precision (auto: bf16 on Ampere or newer GPUs, fp32 elsewhere; default auto)")
     p.add_argument("--threads", type=int, default=0,
                    help="CPU threads for torch (default 0: torch's own choice); 1 avoids thrashing on a busy CPU")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the synthetic images (default 0)")

@@ -153,8 +153,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fast_lr", type=float, default=None,
                    help="(b): fast mode's learning rate, for a batch size above 1 (default: the reference's 0.0002)")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
-                   help="fast mode's precision (auto: bf16 on CUDA, fp32 elsewhere; pass bf16 to check bf16 on a "
-                        "CPU); default auto")
+                   help="fast mode's precision (auto: bf16 on Ampere or newer GPUs, fp32 elsewhere; pass bf16 to check "
+                        "bf16 on a CPU); default auto")
     p.add_argument("--noise_floor", action="store_true",
                    help="(b): also train reference mode with seed + 1, to show how much two fp32 runs differ")
     p.add_argument("--skip", choices=("losses", "quality"), default=None, help="run only the other check")

@@ -106,10 +106,10 @@ class TrainConfig:
 
     # device and speed
     device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
-    precision: str = _opt("auto", "fp32 or bf16 autocast (auto: bf16 on CUDA, fp32 elsewhere)",
+    precision: str = _opt("auto", "fp32 or bf16 autocast (auto: bf16 on Ampere or newer GPUs, fp32 elsewhere)",
                           ("auto", "fp32", "bf16"))
-    channels_last: str = _opt("auto", "channels-last memory layout (auto: on for CUDA)", SWITCH)
-    compile: str = _opt("auto", "torch.compile the networks (auto: on for CUDA)", SWITCH)
+    channels_last: str = _opt("auto", "channels-last memory layout (auto: on for Ampere or newer GPUs)", SWITCH)
+    compile: str = _opt("auto", "torch.compile the networks (auto: on for Volta or newer GPUs)", SWITCH)
     compile_mode: str = _opt(
         "default", "torch.compile mode: default, reduce-overhead (CUDA graphs), max-autotune, "
         "max-autotune-no-cudagraphs", ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))

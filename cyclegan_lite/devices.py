@@ -33,6 +33,13 @@ def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
     return device
 
 
+#: the oldest GPUs (CUDA compute capability) on which ``auto`` turns a switch on: bf16 tensor cores, and the
+#: channels-last convolutions that feed them, came with Ampere (8.0); Triton, in which torch.compile writes its GPU
+#: kernels, needs Volta (7.0). On older GPUs bf16 is emulated (slower than fp32) and compiling fails.
+BF16_MIN_CAPABILITY = (8, 0)
+COMPILE_MIN_CAPABILITY = (7, 0)
+
+
 @dataclass(frozen=True)
 class Speed:
     """The speed switches, each resolved to on or off for one device."""
@@ -44,18 +51,23 @@ class Speed:
     gpu_dataset: bool
 
     @classmethod
-    def resolve(cls, cfg, device: torch.device) -> "Speed":
-        """``auto`` means on for CUDA and off elsewhere; ``reference_mode`` turns every switch off."""
+    def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> "Speed":
+        """``auto`` means on for a CUDA GPU that gains from the switch (bf16 and channels-last: compute capability
+        8.0 or newer; compile: 7.0 or newer; ``capability`` defaults to the device's own) and off elsewhere.
+        ``on`` (``bf16`` for the precision) is obeyed anywhere but fused Adam, which needs CUDA.
+        ``reference_mode`` turns every switch off."""
         cuda = device.type == "cuda"
+        if cuda and capability is None:
+            capability = torch.cuda.get_device_capability(device)
+        tensor_cores = cuda and capability >= BF16_MIN_CAPABILITY
 
-        def switch(value: str) -> bool:
+        def switch(value: str, auto: bool = cuda) -> bool:
             if cfg.reference_mode:
                 return False
-            return cuda if value == "auto" else value == "on"
+            return auto if value == "auto" else value in ("on", "bf16")
 
-        precision = cfg.precision
-        bf16 = (not cfg.reference_mode) and (cuda if precision == "auto" else precision == "bf16")
-        return cls(bf16=bf16, channels_last=switch(cfg.channels_last), compile=switch(cfg.compile),
+        return cls(bf16=switch(cfg.precision, tensor_cores), channels_last=switch(cfg.channels_last, tensor_cores),
+                   compile=switch(cfg.compile, cuda and capability >= COMPILE_MIN_CAPABILITY),
                    fused_adam=switch(cfg.fused_adam) and cuda, gpu_dataset=switch(cfg.gpu_dataset))
 
     def autocast(self, device: torch.device):

@@ -24,6 +24,7 @@ from families import build_family, make_config, synthetic_batch  # noqa: E402
 from parity import LOSS_RTOL, loss_parity  # noqa: E402
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")  # a CUDA device object needs no GPU to be resolved against
+HOPPER = (9, 0)  # the H100's compute capability, passed so that resolving for CUDA needs no GPU either
 ALL_ON = dict(precision="bf16", channels_last="on", compile="on", fused_adam="on", gpu_dataset="on")
 TINY = dict(ngf=8, ndf=8, netG="resnet_6blocks")
 ONE_THREAD = ["--threads", "1"]  # for the scripts, as _one_cpu_thread below
@@ -45,20 +46,33 @@ def _switches(speed: Speed) -> dict[str, bool]:
 
 def test_auto_turns_fast_mode_on_for_cuda_only():
     assert set(_switches(Speed.resolve(TrainConfig(), CPU)).values()) == {False}
-    assert set(_switches(Speed.resolve(TrainConfig(), CUDA)).values()) == {True}
+    assert set(_switches(Speed.resolve(TrainConfig(), CUDA, HOPPER)).values()) == {True}
+
+
+@pytest.mark.parametrize("gpu, capability, expected", [
+    ("A100", (8, 0), dict(bf16=True, channels_last=True, compile=True)),
+    ("T4 (Colab)", (7, 5), dict(bf16=False, channels_last=False, compile=True)),  # bf16 only emulated
+    ("P100", (6, 0), dict(bf16=False, channels_last=False, compile=False)),  # too old for Triton
+])
+def test_auto_turns_on_what_the_gpu_gains_from(gpu, capability, expected):
+    speed = _switches(Speed.resolve(TrainConfig(), CUDA, capability))
+    assert {k: speed[k] for k in expected} == expected, gpu
+    assert speed["fused_adam"] and speed["gpu_dataset"]
+    asked = _switches(Speed.resolve(TrainConfig(**ALL_ON), CUDA, capability))
+    assert set(asked.values()) == {True}  # what is asked for is done
 
 
 def test_reference_mode_turns_every_switch_off():
     cfg = TrainConfig(reference_mode=True, **ALL_ON)
     for device in (CPU, CUDA):
-        assert set(_switches(Speed.resolve(cfg, device)).values()) == {False}
+        assert set(_switches(Speed.resolve(cfg, device, HOPPER)).values()) == {False}
 
 
 def test_switches_asked_for_on_the_cpu_fall_back_where_cuda_is_needed():
     """Fused Adam needs CUDA; the in-memory dataset works on any device (RAM on the CPU)."""
     speed = Speed.resolve(TrainConfig(**ALL_ON), CPU)
     assert _switches(speed) == dict(bf16=True, channels_last=True, compile=True, fused_adam=False, gpu_dataset=True)
-    assert Speed.resolve(TrainConfig(precision="fp32"), CUDA).bf16 is False
+    assert Speed.resolve(TrainConfig(precision="fp32"), CUDA, HOPPER).bf16 is False
 
 
 def test_bf16_and_channels_last_train_a_cyclegan_step_on_the_cpu():
