@@ -1,7 +1,8 @@
 """Time one training step of CycleGAN, DCGAN and DiscoGAN in reference mode and in fast mode, in one run.
 
 Reference mode is the computation the reference CycleGAN code does (fp32, eager, cudnn.benchmark; CycleGAN at
-batch 1); fast mode is the trainer's default on CUDA (bf16 autocast, channels_last, fused Adam, torch.compile).
+batch 1); fast mode is the trainer's default on CUDA (bf16 autocast, channels_last, fused Adam, torch.compile),
+and for CycleGAN at batch 1 also with CUDA graphs (compile mode reduce-overhead).
 Each configuration gets its own freshly built family, ``--warmup`` untimed steps (compilation happens there),
 then ``--steps`` timed steps between two ``torch.cuda.synchronize()``. Reported per configuration:
 
@@ -75,6 +76,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--compile_mode", default="default", choices=COMPILE_MODES,
                    help="torch.compile mode in fast mode: default, reduce-overhead (CUDA graphs), "
                         "max-autotune-no-cudagraphs (default: default)")
+    p.add_argument("--graphs_batch_sizes", default="1",
+                   help="on CUDA, CycleGAN batch sizes also timed with CUDA graphs (compile mode reduce-overhead, "
+                        "synthetic data), where launching kernels one by one costs most: small batches; '' for "
+                        "none (default 1)")
     p.add_argument("--compile_backend", default="inductor", choices=COMPILE_BACKENDS,
                    help="torch.compile backend: inductor (real speed), aot_eager or eager (to look for recompiles "
                         "without generating code); default inductor")
@@ -94,13 +99,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.graphs_batch_sizes = ([] if args.compile_mode == "reduce-overhead" else
+                               [int(b) for b in args.graphs_batch_sizes.split(",") if b.strip()])
     args.data_modes = [m.strip() for m in args.data_modes.split(",") if m.strip()]
     for value, allowed, option in ((args.models, MODELS, "--models"), (args.data_modes, ("synthetic", "device"),
                                                                         "--data_modes")):
         unknown = set(value) - set(allowed)
         if unknown or not value:
             p.error(f"{option}: expected a comma-separated list from {', '.join(allowed)}, got {','.join(value)}")
-    if min(args.batch_sizes) < 1 or args.steps < 1 or args.warmup < 0 or args.size < 16:
+    if min(args.batch_sizes + args.graphs_batch_sizes) < 1 or args.steps < 1 or args.warmup < 0 or args.size < 16:
         p.error("--batch_sizes and --steps must be positive, --warmup at least 0, --size at least 16")
     if args.smoke:
         args.size, args.steps, args.warmup = SMOKE["size"], SMOKE["steps"], SMOKE["warmup"]
@@ -108,16 +115,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def plan(args) -> list[dict]:
-    """The configurations to time, in order: per model, reference mode first, then fast mode's."""
+def plan(args, device: torch.device) -> list[dict]:
+    """The configurations to time, in order: per model, reference mode first, then fast mode's (CUDA graphs only
+    on CUDA: elsewhere reduce-overhead compiles like the default mode)."""
     runs = []
     for model in args.models:
         setup = dict(SETUPS[model], **(SMOKE["setups"].get(model, {}) if args.smoke else {}))
         size = setup["size"] or args.size
         fast_batches = setup["fast_batches"] or args.batch_sizes
-        runs.append(dict(model=model, mode="reference", batch=setup["reference_batch"], size=size, data="synthetic"))
+        runs.append(dict(model=model, mode="reference", batch=setup["reference_batch"], size=size, data="synthetic",
+                         compile_mode=None))
         modes = args.data_modes if model == "cyclegan" else ["synthetic"]
-        runs += [dict(model=model, mode="fast", batch=b, size=size, data=d) for d in modes for b in fast_batches]
+        runs += [dict(model=model, mode="fast", batch=b, size=size, data=d, compile_mode=args.compile_mode)
+                 for d in modes for b in fast_batches]
+        if model == "cyclegan" and device.type == "cuda":
+            runs += [dict(model=model, mode="fast", batch=b, size=size, data="synthetic", compile_mode="reduce-overhead")
+                     for b in args.graphs_batch_sizes]
     return runs
 
 
@@ -159,7 +172,7 @@ def time_config(run: dict, args, device: torch.device) -> dict:
     cfg = make_config(run["model"], run["size"], run["batch"], reference, seed=args.seed,
                       **(SMOKE["widths"] if args.smoke else {}), **switches)
     torch.manual_seed(args.seed)
-    family = build_family(cfg, device, args.compile_mode if not reference else "default", args.compile_backend)
+    family = build_family(cfg, device, run["compile_mode"] or "default", args.compile_backend)
     decode_s = cache_bytes = None
     if run["data"] == "device":
         batches, decode_s, cache_bytes = _device_batches(cfg, device, args.data, progress=not args.smoke)
@@ -209,26 +222,29 @@ def add_ratios(results: list[dict]) -> dict:
 
 
 def print_table(results: list[dict], ratios: dict, out=sys.stdout) -> None:
-    head = (f"{'model':9} {'mode':9} {'batch':>5} {'data':9} {'ms/iter':>9} {'images/s':>9} {'peak GiB':>8} "
-            f"{'compiles':>8} {'x ref':>6}")
+    head = (f"{'model':9} {'mode':9} {'compile mode':15} {'batch':>5} {'data':9} {'ms/iter':>9} {'images/s':>9} "
+            f"{'peak GiB':>8} {'compiles':>8} {'x ref':>6}")
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in results:
         peak = f"{r['peak_memory_gib']:.2f}" if r["peak_memory_gib"] is not None else "-"
-        print(f"{r['model']:9} {r['mode']:9} {r['batch']:>5} {r['data']:9} {r['ms_per_iteration']:>9.1f} "
-              f"{r['images_per_s']:>9.1f} {peak:>8} {r['compiles_after_warmup']:>8} {r['x_reference']:>6.2f}",
-              file=out)
+        compile_mode = r["compile_mode"] if r["speed"]["compile"] else "off"
+        print(f"{r['model']:9} {r['mode']:9} {compile_mode:15} {r['batch']:>5} {r['data']:9} "
+              f"{r['ms_per_iteration']:>9.1f} {r['images_per_s']:>9.1f} {peak:>8} {r['compiles_after_warmup']:>8} "
+              f"{r['x_reference']:>6.2f}", file=out)
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}x (target {TARGETS[name]:g}x)", file=out)
     fast_b1 = [r for r in results if r["model"] == "cyclegan" and r["mode"] == "fast" and r["batch"] == 1
-               and r["peak_memory_gib"] is not None]
+               and r["data"] == "synthetic" and r["peak_memory_gib"] is not None]
     if fast_b1:
-        print(f"cyclegan fast batch 1 peak memory: {max(r['peak_memory_gib'] for r in fast_b1):.2f} GiB "
-              f"(target < {MEMORY_TARGET_GIB:g} GiB at 256x256)", file=out)
+        peaks = ", ".join(f"{r['peak_memory_gib']:.2f} GiB ({r['compile_mode']})" for r in fast_b1)
+        print(f"cyclegan fast batch 1 peak memory: {peaks} (target < {MEMORY_TARGET_GIB:g} GiB at 256x256)",
+              file=out)
     recompiled = [r for r in results if r["compiles_after_warmup"]]
     if recompiled:
         print("RECOMPILED during timed steps: " + "; ".join(
-            f"{r['model']} {r['mode']} batch {r['batch']}: {r['compiles_after_warmup']}" for r in recompiled),
+            f"{r['model']} {r['mode']} {r['compile_mode']} batch {r['batch']}: {r['compiles_after_warmup']}"
+            for r in recompiled),
             file=out)
 
 
@@ -257,7 +273,7 @@ def main(argv=None) -> int:
     print(f"{env.get('gpu', env['device'])}, torch {env['torch']}; {args.steps} timed steps after {args.warmup} "
           f"warm-up steps per configuration")
     results = []
-    for run in plan(args):
+    for run in plan(args, device):
         print(f"... {run['model']} {run['mode']} batch {run['batch']} {run['size']}x{run['size']} ({run['data']})",
               flush=True)
         results.append(time_config(run, args, device))

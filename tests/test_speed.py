@@ -20,6 +20,7 @@ from cyclegan_lite.evaluate import translation_scores
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from bench_train_step import parse_args, plan  # noqa: E402
 from families import build_family, make_config, synthetic_batch  # noqa: E402
 from parity import LOSS_RTOL, loss_parity  # noqa: E402
 
@@ -184,24 +185,36 @@ def test_benchmark_smoke_run_times_every_configuration(tmp_path, unpaired_folder
                 "--json", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text())
-    runs = {(r["model"], r["mode"], r["batch"], r["data"]): r for r in report["results"]}
-    assert set(runs) == {("cyclegan", "reference", 1, "synthetic"), ("cyclegan", "fast", 1, "synthetic"),
-                         ("cyclegan", "fast", 2, "synthetic"), ("cyclegan", "fast", 1, "device"),
-                         ("cyclegan", "fast", 2, "device"), ("dcgan", "reference", 8, "synthetic"),
-                         ("dcgan", "fast", 8, "synthetic"), ("discogan", "reference", 2, "synthetic"),
-                         ("discogan", "fast", 2, "synthetic")}
+    runs = {(r["model"], r["mode"], r["batch"], r["data"], r["compile_mode"]): r for r in report["results"]}
+    reference, default = None, "default"
+    assert set(runs) == {("cyclegan", "reference", 1, "synthetic", reference),
+                         ("cyclegan", "fast", 1, "synthetic", default), ("cyclegan", "fast", 2, "synthetic", default),
+                         ("cyclegan", "fast", 1, "device", default), ("cyclegan", "fast", 2, "device", default),
+                         ("dcgan", "reference", 8, "synthetic", reference), ("dcgan", "fast", 8, "synthetic", default),
+                         ("discogan", "reference", 2, "synthetic", reference),
+                         ("discogan", "fast", 2, "synthetic", default)}
     for r in report["results"]:
         assert r["losses_finite"] and r["ms_per_iteration"] > 0 and r["compiles_after_warmup"] == 0
         assert r["images_per_s"] == pytest.approx(r["images_per_step"] * 1000 / r["ms_per_iteration"])
         assert r["peak_memory_gib"] is None  # no GPU memory to report on the CPU
         assert not any(r["speed"].values())  # auto on the CPU: every fast-mode switch falls back to off
-    assert runs[("cyclegan", "fast", 2, "synthetic")]["images_per_step"] == 4  # A and B images
-    assert runs[("dcgan", "fast", 8, "synthetic")]["images_per_step"] == 8
-    assert runs[("cyclegan", "fast", 1, "device")]["cache_bytes"] == 12 * 3 * 36 * 36
-    ref = runs[("cyclegan", "reference", 1, "synthetic")]["images_per_s"]
+    assert runs[("cyclegan", "fast", 2, "synthetic", default)]["images_per_step"] == 4  # A and B images
+    assert runs[("dcgan", "fast", 8, "synthetic", default)]["images_per_step"] == 8
+    assert runs[("cyclegan", "fast", 1, "device", default)]["cache_bytes"] == 12 * 3 * 36 * 36
+    ref = runs[("cyclegan", "reference", 1, "synthetic", reference)]["images_per_s"]
     assert report["ratios"]["cyclegan fast / reference, batch 1"] == pytest.approx(
-        max(runs[("cyclegan", "fast", 1, d)]["images_per_s"] for d in ("synthetic", "device")) / ref)
+        max(r["images_per_s"] for k, r in runs.items() if k[:3] == ("cyclegan", "fast", 1)) / ref)
     assert "cyclegan fast / reference, batch 1" in done.stdout and "images/s" in done.stdout
+
+
+def test_benchmark_times_cyclegan_with_cuda_graphs_at_batch_1_on_cuda_only():
+    for device, expected in ((CUDA, [1]), (CPU, [])):
+        runs = plan(parse_args(["--models", "cyclegan", "--data_modes", "synthetic"]), device)
+        assert [r["batch"] for r in runs if r["compile_mode"] == "reduce-overhead"] == expected
+        assert [(r["mode"], r["batch"]) for r in runs if r["compile_mode"] != "reduce-overhead"] == [
+            ("reference", 1), ("fast", 1), ("fast", 16)]
+    args = parse_args(["--models", "cyclegan", "--compile_mode", "reduce-overhead", "--graphs_batch_sizes", "1,4"])
+    assert {r["compile_mode"] for r in plan(args, CUDA) if r["mode"] == "fast"} == {"reduce-overhead"}
 
 
 def test_parity_smoke_run_scores_both_modes(tmp_path):
