@@ -129,8 +129,8 @@ def plan(args, device: torch.device) -> list[dict]:
         runs += [dict(model=model, mode="fast", batch=b, size=size, data=d, compile_mode=args.compile_mode)
                  for d in modes for b in fast_batches]
         if model == "cyclegan" and device.type == "cuda":
-            runs += [dict(model=model, mode="fast", batch=b, size=size, data="synthetic", compile_mode="reduce-overhead")
-                     for b in args.graphs_batch_sizes]
+            runs += [dict(model=model, mode="fast", batch=b, size=size, data="synthetic",
+                          compile_mode="reduce-overhead") for b in args.graphs_batch_sizes]
     return runs
 
 
