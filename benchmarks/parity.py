@@ -123,7 +123,7 @@ def quality_parity(args, device: torch.device) -> dict:
                   tensorboard=False, progress=not args.quiet, **args.widths)
     test_set = open_dataset(data, ("unpaired",), phase="test", load_size=args.size, crop_size=args.size)
     runs = {"reference": dict(reference_mode=True, batch_size=1, seed=args.seed),
-            "fast": dict(batch_size=args.fast_batch_size, seed=args.seed, precision=args.precision,
+            "fast": dict(batch_size=args.fast_batch_size, seed=args.seed, **args.switches,
                          **({"lr": args.fast_lr} if args.fast_lr else {}))}
     if args.noise_floor:
         runs["reference, seed + 1"] = dict(reference_mode=True, batch_size=1, seed=args.seed + 1)
@@ -155,6 +155,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
                    help="fast mode's precision (auto: bf16 on Ampere or newer GPUs, fp32 elsewhere; pass bf16 to check "
                         "bf16 on a CPU); default auto")
+    for name in ("compile", "channels_last"):
+        p.add_argument(f"--{name}", default="auto", choices=("auto", "on", "off"),
+                       help=f"fast mode's {name} switch (auto: as the trainer, on for a GPU that gains from it; "
+                            "pass on to check it on a CPU); default auto")
     p.add_argument("--noise_floor", action="store_true",
                    help="(b): also train reference mode with seed + 1, to show how much two fp32 runs differ")
     p.add_argument("--skip", choices=("losses", "quality"), default=None, help="run only the other check")
@@ -168,6 +172,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="tiny networks (ngf=ndf=8, 6 residual blocks), 32x32 images, 8 training images, 1 epoch, "
                         "3 compared steps: checks the plumbing on a CPU")
     args = p.parse_args(argv)
+    args.switches = {k: getattr(args, k) for k in ("precision", "compile", "channels_last")}
     args.widths = {}
     if args.smoke:
         args.size, args.steps, args.epochs, args.n_images = 32, 3, 1, 8
@@ -189,7 +194,7 @@ def main(argv=None) -> int:
     ok = True
     if args.skip != "losses":
         data = toy_set(args.work_dir, args.n_images, args.size, not args.quiet)
-        losses = loss_parity(device, args.steps, args.size, str(data), seed=args.seed, precision=args.precision,
+        losses = loss_parity(device, args.steps, args.size, str(data), seed=args.seed, **args.switches,
                              **args.widths)
         report["losses"] = losses
         print(f"(a) {args.steps} steps, each from the same state, fast mode {losses['speed']} vs fp32 reference:")
