@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
@@ -134,7 +133,7 @@ def _train(args) -> int:
         result = train(TrainConfig(**options))
     finally:
         shutdown_distributed()
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+    if result.family.world.is_main:  # under torchrun, rank 0 speaks for all
         print(f"trained {result.steps} steps in {result.seconds:.0f} s -> {result.run_dir} "
               f"(checkpoint {result.checkpoint}, samples in {result.run_dir / 'samples'})")
     return 0

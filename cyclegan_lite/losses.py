@@ -28,6 +28,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from .devices import eager
+
 GAN_MODES = ("vanilla", "minimax", "lsgan", "hinge", "wgangp")
 
 
@@ -75,6 +77,7 @@ def generator_loss(mode: str, fake_pred: torch.Tensor) -> torch.Tensor:
     return -fake.mean()
 
 
+@eager
 def gradient_penalty(
     discriminator: Callable[[torch.Tensor], torch.Tensor],
     real: torch.Tensor,
@@ -84,7 +87,8 @@ def gradient_penalty(
     """WGAN-GP penalty (Gulrajani et al. 2017, eq. 3): ``weight * E[(||grad D(x_hat)||_2 - 1)^2]``
     at x_hat = eps * x + (1 - eps) * G(z), with eps ~ U[0, 1] drawn per sample.
 
-    The graph is kept (``create_graph=True``) so the penalty can be backpropagated into D.
+    The graph is kept (``create_graph=True``) so the penalty can be backpropagated into D. That is a double
+    backward, which compiled code has none of, so ``discriminator`` runs here with ``torch.compile`` ignored.
     """
     real, fake = real.detach(), fake.detach()
     eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)

@@ -7,7 +7,7 @@ import itertools
 import torch
 from torch import nn
 
-from ..devices import Distributed, Speed, data_parallel, eager
+from ..devices import Distributed, Speed, data_parallel
 from ..losses import discriminator_loss, gradient_penalty
 from ..schedules import set_learning_rate
 
@@ -70,15 +70,11 @@ class Family:
 
     # -- shared pieces of the steps ---------------------------------------------------------------------------
     def d_loss(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """The discriminator's adversarial loss on a real and a (detached) fake batch, plus WGAN-GP's penalty.
-
-        The penalty differentiates D's gradient (a double backward), which compiled networks cannot do, so it runs
-        ``discriminator`` with ``torch.compile`` ignored.
-        """
+        """The discriminator's adversarial loss on a real and a (detached) fake batch, plus WGAN-GP's penalty."""
         fake = fake.detach()
         loss = discriminator_loss(self.cfg.gan_mode, discriminator(real), discriminator(fake))
         if self.cfg.gan_mode == "wgangp":
-            loss = loss + eager(gradient_penalty)(discriminator, real, fake, weight=self.cfg.lambda_gp)
+            loss = loss + gradient_penalty(discriminator, real, fake, weight=self.cfg.lambda_gp)
         return loss
 
     def optimize(self, name: str, loss: torch.Tensor) -> None:
