@@ -127,13 +127,20 @@ def jupyter_lab(tmp_path):
     """JupyterLab on loopback, serving a folder that holds a copy of lesson 01, kernels in smoke mode."""
     shutil.copy(REPO / "notebooks" / "01_gan.ipynb", tmp_path)
     port, token = _free_port(), "cyclegan-lite-test"
+    settings = tmp_path / ".lab-settings" / "@jupyterlab"
+    for plugin, value in (("notebook-extension/tracker", '{"windowingMode": "none"}'),  # every cell in the page
+                          ("docmanager-extension/plugin", '{"autoStartDefaultKernel": true}'),  # no kernel dialog
+                          ("apputils-extension/notification", '{"fetchNews": "false"}')):  # no news prompt
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(value)
     env = dict(os.environ, CYCLEGAN_LITE_SMOKE="1", JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter-config"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / ".jupyter-runtime"))
+               JUPYTER_RUNTIME_DIR=str(tmp_path / ".jupyter-runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / ".lab-settings"))
     env.setdefault("CYCLEGAN_LITE_CACHE", str(tmp_path / ".toy-cache"))
     log = open(tmp_path / "jupyter-lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--ServerApp.allow_root=True",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -146,7 +153,7 @@ def jupyter_lab(tmp_path):
                 if server.poll() is not None:
                     pytest.fail(f"jupyter lab exited: {(tmp_path / 'jupyter-lab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
-        yield f"{url}/lab/tree/01_gan.ipynb?token={token}"
+        yield f"{url}/lab/tree/01_gan.ipynb?token={token}", tmp_path
     finally:
         server.terminate()
         try:
@@ -157,17 +164,25 @@ def jupyter_lab(tmp_path):
 
 
 def test_lesson_01_runs_all_in_jupyterlab_and_its_slider_redraws(browser, jupyter_lab):
+    lab_url, jupyter_lab_dir = jupyter_lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(jupyter_lab)
+    page.goto(lab_url)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                           "?.getAttribute('data-status') === 'idle' && document.querySelectorAll('.jp-CodeCell')"
+                           ".length > 10", timeout=120_000)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     n_code = page.locator(".jp-CodeCell").count()
-    page.wait_for_function(
-        "n => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
-        " return p.length === n && p.every(e => /^\\[\\d+\\]:$/.test(e.textContent.trim())); }",
-        arg=n_code, timeout=400_000, polling=1000)
+    try:
+        page.wait_for_function(
+            "n => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
+            " return p.length === n && p.every(e => /^\\[\\d+\\]:$/.test(e.textContent.trim())); }",
+            arg=n_code, timeout=300_000, polling=1000)
+    except sync_api.TimeoutError:
+        page.screenshot(path=str(jupyter_lab_dir / "timeout.png"), full_page=True)
+        prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputArea-prompt", "p => p.map(e => e.textContent)")
+        pytest.fail(f"Run All did not finish within 5 minutes: {n_code} code cells, prompts {prompts}")
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
     assert errors.count() == 0, "error output: " + errors.first.inner_text()[:2000]
     stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
