@@ -7,7 +7,7 @@ import sys
 
 from .images import ImageFolderError
 from .sheets import contact_sheet
-from .toy import TOY_DATASETS, make_toy
+from .toys import TOY_DATASETS, make_toy
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
