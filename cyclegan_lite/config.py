@@ -2,8 +2,11 @@
 
 Where a concept is the same as in the reference CycleGAN code (junyanz/pytorch-CycleGAN-and-pix2pix), the option
 keeps its name and default (``n_epochs``, ``lambda_A``, ``netG``, ``load_size`` ...). Options whose best value
-depends on the model family default to ``None`` and take their value from ``MODEL_DEFAULTS`` below.
-The command line (``python -m cyclegan_lite train --help``) is generated from this file.
+depends on the model family default to ``None`` and take their value from the table ``MODEL_DEFAULTS`` right
+below the options; ``num_workers``, which depends on the device, from ``TrainConfig.loader_workers``.
+The choices of an option come from the module that implements it (``losses.GAN_MODES``, the models' lists).
+The command line (``python -m cyclegan_lite train --help``) and ``inference.load_generator`` take their defaults
+from here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,13 @@ import dataclasses
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
+
+import torch
+
+from .data.datasets import DIRECTIONS
+from .data.transforms import PREPROCESS_CHOICES
+from .losses import GAN_MODES
+from .models import INIT_CHOICES, NETD_CHOICES, NETG_CHOICES, NORM_CHOICES
 
 MODELS = ("gan", "dcgan", "discogan", "cyclegan")
 SWITCH = ("auto", "on", "off")
@@ -40,20 +50,17 @@ class TrainConfig:
     overwrite: bool = _opt(False, "start afresh even if RUNS_DIR/NAME holds a run (its files are deleted)")
 
     # schedule (reference names and defaults)
-    n_epochs: int | None = _opt(None, "epochs at the initial learning rate (reference: 100)")
-    n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero (reference: 100)")
+    n_epochs: int | None = _opt(None, "epochs at the initial learning rate")
+    n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero")
     max_steps: int = _opt(0, "stop after this many training steps in total (0: run all epochs)")
-    batch_size: int | None = _opt(None, "images (or points) per step on each device (CycleGAN reference: 1)")
+    batch_size: int | None = _opt(None, "images (or points) per step on each device")
     lr: float | None = _opt(None, "initial Adam learning rate (reference: 0.0002 at batch 1; for a larger batch "
                                   "start from 0.0002 x sqrt(batch_size), see README)")
     beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)")
     beta2: float = _opt(0.999, "Adam beta2")
     gan_mode: str | None = _opt(
-        None,
-        "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp "
-        "(default: lsgan for cyclegan, vanilla otherwise)",
-        ("vanilla", "minimax", "lsgan", "hinge", "wgangp"),
-    )
+        None, "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp",
+        GAN_MODES)
     lambda_gp: float = _opt(10.0, "weight of the WGAN-GP gradient penalty (gan_mode wgangp)")
 
     # CycleGAN and DiscoGAN loss weights (reference names)
@@ -66,35 +73,32 @@ class TrainConfig:
     pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool)")
 
     # networks (reference names and defaults)
-    netG: str = _opt("resnet_9blocks", "CycleGAN generator: resnet_9blocks, resnet_6blocks, unet_128, unet_256",
-                     ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"))
-    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel",
-                     ("basic", "n_layers", "pixel"))
+    netG: str = _opt("resnet_9blocks", "CycleGAN generator", NETG_CHOICES)
+    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel (1x1 PatchGAN)",
+                     NETD_CHOICES)
     n_layers_D: int = _opt(3, "discriminator depth when netD is n_layers")
     ngf: int = _opt(64, "generator filters in the last conv layer (reference: 64)")
     ndf: int = _opt(64, "discriminator filters in the first conv layer (reference: 64)")
-    norm: str = _opt("instance", "CycleGAN normalisation: instance, batch or none", ("instance", "batch", "none"))
+    norm: str = _opt("instance", "CycleGAN normalisation", NORM_CHOICES)
     no_dropout: bool = _opt(True, "no dropout in the CycleGAN generator (reference CycleGAN default)")
-    init_type: str = _opt("normal", "weight init: normal, xavier, kaiming, orthogonal",
-                          ("normal", "xavier", "kaiming", "orthogonal"))
+    init_type: str = _opt("normal", "CycleGAN weight init", INIT_CHOICES)
     init_gain: float = _opt(0.02, "scale of the weight init")
-    latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan (gan 64, dcgan 100)")
+    latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan")
     hidden: int = _opt(256, "width of the hidden layers of the MLP GAN")
 
     # images (reference names and defaults)
     input_nc: int = _opt(3, "channels of domain A images (1 grayscale, 3 RGB)", (1, 3))
     output_nc: int = _opt(3, "channels of domain B images (1 grayscale, 3 RGB)", (1, 3))
     image_size: int | None = _opt(None, "side of generated images for gan, dcgan and discogan (dcgan: 32, 64, 96)")
-    load_size: int | None = _opt(None, "scale images to this size before cropping (reference: 286)")
-    crop_size: int | None = _opt(None, "then crop to this size (reference: 256)")
-    preprocess: str = _opt("resize_and_crop", "resize_and_crop, crop, scale_width, scale_width_and_crop, none",
-                           ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"))
+    load_size: int | None = _opt(None, "scale images to this size before cropping")
+    crop_size: int | None = _opt(None, "then crop to this size")
+    preprocess: str = _opt("resize_and_crop", "how images are scaled and cropped (the reference's --preprocess)",
+                           PREPROCESS_CHOICES)
     no_flip: bool = _opt(False, "do not flip training images left-right")
     serial_batches: bool = _opt(False, "take images in order instead of shuffled, and pair A and B in order")
-    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", ("AtoB", "BtoA"))
+    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", DIRECTIONS)
     num_workers: int | None = _opt(
-        None, "data loading processes (default: none on the CPU, where they would take cores from training; "
-        "4 with a GPU)")
+        None, "data loading processes (default: 0 on the CPU, where they would take cores from training; 4 on a GPU)")
 
     # outputs
     log_every: int = _opt(10, "write losses to losses.jsonl and TensorBoard every N steps")
@@ -136,8 +140,15 @@ class TrainConfig:
             values["name"] = f"{self.model}_{Path(values['data']).name or 'data'}"
         return TrainConfig(**values)
 
+    def loader_workers(self, device: torch.device) -> int:
+        """``num_workers``, or by default none on the CPU (workers would take cores from training), 4 on a GPU."""
+        if self.num_workers is not None:
+            return self.num_workers
+        return 0 if device.type == "cpu" else 4
 
-# Family-dependent defaults. CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
+
+# Family-dependent defaults of the options declared None above (``train --help`` lists them per model).
+# CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
 # DiscoGAN's follow Kim et al. 2017 (64x64 images, lr 0.0002, Adam beta1 0.5).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "gan": dict(data="ring", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4, gan_mode="vanilla",
