@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import sys
 from pathlib import Path
 
 from . import __version__
-from .config import MODEL_DEFAULTS, TrainConfig, config_fields
+from .config import MODEL_DEFAULTS, TrainConfig, config_fields, option_error
 
 EXAMPLES = """examples:
   python -m cyclegan_lite train --model cyclegan --data toy-horse2zebra --crop_size 64 --max_steps 300
@@ -44,6 +45,35 @@ def _default_note(f: dataclasses.Field) -> str:
     return " (default: " + ", ".join(f"{value} for {model}" for model, value in per_model.items()) + ")"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the option and what was expected), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _checked(kind: type, f: dataclasses.Field):
+    """An argparse ``type`` that converts to ``kind`` and refuses values outside the field's range at parse time."""
+    def convert(text: str):
+        value = kind(text)
+        if problem := option_error(f, value):
+            raise argparse.ArgumentTypeError(problem)
+        return value
+    convert.__name__ = kind.__name__  # argparse names the type in its "invalid int value" message
+    return convert
+
+
+def _count(at_least: int):
+    """An argparse ``type`` for a whole number of at least ``at_least``."""
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < at_least:
+            raise argparse.ArgumentTypeError(f"must be at least {at_least}, got {value}")
+        return value
+    convert.__name__ = "int"
+    return convert
+
+
 def _add_train_options(parser, names: tuple[str, ...] | None = None) -> None:
     """A command-line option for each field of ``TrainConfig`` (or for those in ``names``)."""
     for f in config_fields():
@@ -59,7 +89,7 @@ def _add_train_options(parser, names: tuple[str, ...] | None = None) -> None:
         elif kind is bool:
             parser.add_argument(f"--{f.name}", action="store_true", help=help_text)
         else:
-            parser.add_argument(f"--{f.name}", type=kind, default=f.default, choices=f.metadata["choices"],
+            parser.add_argument(f"--{f.name}", type=_checked(kind, f), default=f.default, choices=f.metadata["choices"],
                                 help=help_text + _default_note(f))
 
 
@@ -73,7 +103,7 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m cyclegan_lite", description="Train and use GAN, DCGAN, DiscoGAN and CycleGAN models.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"cyclegan_lite {__version__}")
@@ -90,10 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
                                            "the generator accepts (a multiple of 4 for ResNet generators).")
     translate.add_argument("--checkpoint", required=True, help="our checkpoint (.pt) or a reference .pth")
     translate.add_argument("--input", required=True, help="an image file or a folder of images")
-    translate.add_argument("--output", required=True, help="folder for the translated images (PNG, same names)")
+    translate.add_argument("--output", required=True,
+                           help="folder for the translated images: PNG, same names (NAME_EXT.png where two inputs "
+                                "share a name, such as cat.jpg and cat.png); it must not be, contain or lie inside "
+                                "the --input folder")
+    translate.add_argument("--allow_overlap", action="store_true",
+                           help="let --output be, contain or lie inside the --input folder (an original named "
+                                "like a translation, NAME.png, is then replaced)")
     translate.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
                            help="which generator of our checkpoint to use (default: AtoB)")
-    translate.add_argument("--load_size", type=int, default=None,
+    translate.add_argument("--load_size", type=_count(8), default=None,
                            help="scale images to this width first (default: keep their size)")
     translate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     _add_generator_options(translate)
@@ -101,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="draw a grid of samples from a GAN or DCGAN checkpoint")
     sample.add_argument("--checkpoint", required=True, help="a gan or dcgan checkpoint (.pt)")
     sample.add_argument("--output", required=True, help="PNG file for the grid")
-    sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    sample.add_argument("--n", type=_count(1), default=64, help="number of samples (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
 
@@ -112,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which generator of a translation checkpoint (default: AtoB)")
     export.add_argument("--format", default="both", choices=("torchscript", "onnx", "both"),
                         help="what to write (default: both)")
-    export.add_argument("--size", type=int, default=256,
+    export.add_argument("--size", type=_count(8), default=256,
                         help="image side of the example input; ONNX models are fixed to it (default: 256)")
     _add_generator_options(export)
 
@@ -146,9 +182,7 @@ def _train(args) -> int:
 
 def _load(args, direction: str | None = None):
     from .devices import resolve_device
-    from .inference import load_generator
-
-    from .inference import GENERATOR_OPTIONS
+    from .inference import GENERATOR_OPTIONS, load_generator
 
     device = resolve_device(getattr(args, "device", "cpu"))
     architecture = {name: getattr(args, name) for name in GENERATOR_OPTIONS if hasattr(args, name)}
@@ -156,20 +190,41 @@ def _load(args, direction: str | None = None):
                           **architecture)
 
 
+def _check_output_folder(source: Path, output: Path, allow_overlap: bool) -> None:
+    """Refuse an ``--output`` that would replace the inputs (the folder itself, or one inside or around it,
+    unless ``--allow_overlap``) or that cannot be a folder because part of its path is a file."""
+    existing = next(p for p in [output, *output.parents] if p.exists() or p == p.parent)
+    if existing.exists() and not existing.is_dir():
+        raise ValueError(f"--output {output}: {existing} is a file; expected a folder (or a path to create one)")
+    src, out = source.resolve(), output.resolve()
+    if source.is_file():
+        if out / f"{source.stem}.png" == src:
+            raise ValueError(f"--output {output}: the translation of {source} would replace it; choose another "
+                             f"--output folder")
+    elif not allow_overlap and (out == src or src in out.parents or out in src.parents):
+        relation = "is" if out == src else "lies inside" if src in out.parents else "contains"
+        raise ValueError(f"--output {output} {relation} the --input folder {source}; translations could replace "
+                         f"the originals. Choose a separate folder, or pass --allow_overlap if you mean it")
+
+
 def _translate(args) -> int:
     from .data.images import list_images
     from .inference import translate_files
 
     gen = _load(args)
-    source = Path(args.input)
+    source, output = Path(args.input), Path(args.output)
     if source.is_dir():
         inputs = list_images(source)
     elif source.is_file():
         inputs = [source]
     else:
         raise FileNotFoundError(f"--input {source}: no such image file or folder")
-    written = translate_files(gen, inputs, args.output, load_size=args.load_size)
-    print(f"translated {len(written)} image(s) -> {args.output}")
+    _check_output_folder(source, output, args.allow_overlap)
+    written, skipped = translate_files(gen, inputs, output, load_size=args.load_size)
+    if not written:
+        raise ValueError(f"--input {source}: none of its {len(inputs)} image file(s) can be read; nothing written")
+    note = f"; skipped {len(skipped)} unreadable file(s): {', '.join(p.name for p in skipped[:5])}" if skipped else ""
+    print(f"translated {len(written)} image(s) -> {output}{note}")
     return 0
 
 
@@ -206,12 +261,12 @@ def _export(args) -> int:
 def _score(args) -> int:
     import dataclasses
 
-    from .checkpoint import CheckpointError, load_checkpoint
+    from .checkpoint import CheckpointError, load_run
     from .data import open_dataset
     from .evaluate import has_ground_truth, translation_scores
     from .training import FAMILIES, dataset_options
 
-    cfg = TrainConfig(**load_checkpoint(args.checkpoint)["config"])
+    cfg = load_run(args.checkpoint)[1]
     if not FAMILIES[cfg.model].is_translation:
         raise CheckpointError(f"{args.checkpoint}: a {cfg.model} checkpoint draws from noise; nothing to score")
     cfg = dataclasses.replace(cfg, data=args.data or cfg.data)
@@ -226,19 +281,39 @@ def _score(args) -> int:
     return 0
 
 
+_OS_HINTS = {
+    errno.EACCES: "expected a place you may write to (check its permissions, or choose another folder)",
+    errno.EPERM: "expected a place you may write to (check its permissions, or choose another folder)",
+    errno.EROFS: "it is on a read-only disk; choose another folder",
+    errno.ENOSPC: "the disk is full; free some space, then continue with --resume",
+    errno.ENOTDIR: "part of this path is a file; expected folders",
+}
+
+
+def _describe(e: OSError) -> str:
+    """One line for an operating-system error: the path, what went wrong and what to do."""
+    if e.filename is None or not e.strerror:
+        return str(e)
+    hint = _OS_HINTS.get(e.errno)
+    return f"{e.filename}: {e.strerror}" + (f"; {hint}" if hint else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .checkpoint import CheckpointError
+    from .data.commands import run as run_data
+    from .fileio import LockedError
 
-    handlers = {"train": _train, "translate": _translate, "sample": _sample, "export": _export, "score": _score}
+    handlers = {"train": _train, "translate": _translate, "sample": _sample, "export": _export, "score": _score,
+                "data": run_data}
     try:
-        if args.command == "data":
-            from .data.commands import run
-            return run(args)
         return handlers[args.command](args)
-    except (CheckpointError, FileNotFoundError, FileExistsError, ValueError) as e:
+    except (CheckpointError, ValueError, LockedError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # FileNotFoundError and FileExistsError carry our own messages; others their path
+        print(f"error: {_describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: the last checkpoint is intact; continue with --resume", file=sys.stderr)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checkpoint import FORMAT, CheckpointError, load_checkpoint, load_reference_generator, read_checkpoint
+from .checkpoint import FORMAT, CheckpointError, load_reference_generator, ours, read_checkpoint, run_config
 from .config import TrainConfig
 from .data.transforms import round_to_multiple, to_pil, to_tensor
 from .fileio import save_image_atomic
@@ -48,15 +48,19 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB", *, device: 
                         f"a reference generator is described by {', '.join(GENERATOR_OPTIONS)}")
     obj = read_checkpoint(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
-        ckpt = load_checkpoint(path)
-        cfg = TrainConfig(**ckpt["config"])
+        ckpt = ours(obj, path)
+        cfg = run_config(ckpt, path)
         family = FAMILIES[cfg.model]
         if direction not in family.generator_names:
             raise CheckpointError(f"{path}: a {cfg.model} checkpoint has no {direction} generator; "
                                   f"use --direction {' or '.join(family.generator_names)}")
         name = family.generator_names[direction]
         net = family.build_networks(cfg, tuple(ckpt.get("sample_shape", ())))[name]
-        net.load_state_dict(ckpt["family"]["networks"][name])
+        try:
+            net.load_state_dict(ckpt["family"]["networks"][name])
+        except (KeyError, RuntimeError) as e:
+            raise CheckpointError(f"{path}: its {name} weights do not fit the {cfg.model} network its own options "
+                                  f"describe; the file is damaged ({str(e).splitlines()[0][:120]})") from None
         a, b = (cfg.input_nc, cfg.output_nc) if direction == "AtoB" else (cfg.output_nc, cfg.input_nc)
         latent = None if family.is_translation else cfg.latent_dim
         info = LoadedGenerator(net, cfg.model, a, b, latent, getattr(net, "size_multiple", 1))
@@ -69,21 +73,47 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB", *, device: 
     return info
 
 
+def output_names(inputs: list[Path]) -> list[str]:
+    """One distinct PNG name per input: ``<stem>.png``, or ``<stem>_<ext>.png`` where two inputs share a stem
+    (``cat.jpg`` and ``cat.png``), numbered if a name is still taken."""
+    stems = [Path(p).stem for p in inputs]
+    names, taken = [], set()
+    for path, stem in zip(inputs, stems):
+        name = f"{stem}.png" if stems.count(stem) == 1 else f"{stem}_{Path(path).suffix.lstrip('.').lower()}.png"
+        base, k = name.removesuffix(".png"), 2
+        while name.lower() in taken:  # case-insensitive: macOS and Windows folders are
+            name, k = f"{base}-{k}.png", k + 1
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
 @torch.no_grad()
 def translate_files(gen: LoadedGenerator, inputs: list[Path], output_dir: str | os.PathLike,
-                    load_size: int | None = None, progress: bool = True) -> list[Path]:
-    """Translate each image file into ``output_dir/<stem>.png``; returns the written paths."""
-    from .data.images import load_image
+                    load_size: int | None = None, progress: bool = True) -> tuple[list[Path], list[Path]]:
+    """Translate each image file into ``output_dir`` (names from ``output_names``).
+
+    Returns the written paths and the inputs skipped because they cannot be read as images (reported once as
+    a warning, as the datasets do); the others are still translated.
+    """
+    from .data.images import ImageFolderError, load_image, report_skipped
 
     if gen.latent_dim is not None:
         raise ValueError(f"a {gen.model} generator draws from noise; use `sample`, not `translate`")
     device = next(gen.net.parameters()).device
-    written = []
-    for path in tqdm(inputs, desc="translate", unit="image", disable=not progress):
-        image = round_to_multiple(load_image(path, channels=gen.input_nc), gen.size_multiple, width=load_size)
+    written, skipped = [], []
+    for path, name in tqdm(list(zip(inputs, output_names(inputs))), desc="translate", unit="image",
+                           disable=not progress):
+        try:
+            image = load_image(path, channels=gen.input_nc)
+        except ImageFolderError:
+            skipped.append(Path(path))
+            continue
+        image = round_to_multiple(image, gen.size_multiple, width=load_size)
         out = gen.net(to_tensor(image)[None].to(device))[0]
-        written.append(save_image_atomic(to_pil(out), Path(output_dir) / f"{Path(path).stem}.png"))
-    return written
+        written.append(save_image_atomic(to_pil(out), Path(output_dir) / name))
+    report_skipped(Path(inputs[0]).parent if inputs else output_dir, skipped)
+    return written, skipped
 
 
 @torch.no_grad()

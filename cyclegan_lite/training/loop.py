@@ -3,26 +3,29 @@ checkpoints and exact resume. What differs between families lives in their ``tra
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import random
 import shutil
+import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, default_collate
 from tqdm.auto import tqdm
 
-from ..checkpoint import check_architecture, load_checkpoint, save_checkpoint
+from ..checkpoint import check_architecture, load_run, save_checkpoint
 from ..config import ARCHITECTURE_KEYS, TrainConfig
 from ..data import open_dataset
 from ..data.device_cache import open_device_cache
 from ..devices import Distributed, Speed, init_distributed, resolve_device
 from ..evaluate import has_ground_truth, translation_scores
-from ..fileio import atomic_write
+from ..fileio import atomic_write, exclusive_lock, remove_stale_temp_files
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
 from .family import Family
@@ -55,6 +58,40 @@ class TrainResult:
 
 def checkpoint_path(run_dir: str | Path) -> Path:
     return Path(run_dir) / "checkpoints" / "latest.pt"
+
+
+def is_run_folder(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds a run of ours: its checkpoint or its loss log."""
+    return checkpoint_path(run_dir).is_file() or (run_dir / "losses.jsonl").is_file()
+
+
+def read_loss_log(path: Path) -> list[dict]:
+    """The records of a ``losses.jsonl``. A torn last line (the process died mid-append) is dropped with a
+    warning; a broken line before it means the file was damaged otherwise, and is refused."""
+    lines = path.read_text().splitlines()
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise ValueError(f"{path} line {number}: not a JSON record; the loss log is damaged "
+                                 f"(fix or delete that line to resume)") from None
+            warnings.warn(f"{path}: dropped its last line, cut off when the run stopped: {line[:60]!r}",
+                          stacklevel=2)
+    return records
+
+
+def collate(items: list):
+    """``default_collate``, with a clear error where the images of one batch differ in size."""
+    try:
+        return default_collate(items)
+    except RuntimeError as e:
+        if "equal size" not in str(e):
+            raise
+        raise ValueError("the images of one batch differ in size: --preprocess none and scale_width keep each "
+                         "image's own size, so train on them with --batch_size 1, or crop them to one size "
+                         "(--preprocess resize_and_crop, crop or scale_width_and_crop)") from None
 
 
 def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, shuffle: bool, world: Distributed) -> list:
@@ -104,7 +141,7 @@ class _LossLog:
         if enabled:
             run_dir.mkdir(parents=True, exist_ok=True)
         if enabled and resume_step is not None and self.path.exists():
-            self.history = [r for r in map(json.loads, self.path.read_text().splitlines()) if r["step"] <= resume_step]
+            self.history = [r for r in read_loss_log(self.path) if r["step"] <= resume_step]
             with atomic_write(self.path, "w") as f:  # forget what an interrupted run logged after its checkpoint
                 f.writelines(json.dumps(r) + "\n" for r in self.history)
         self.writer = None
@@ -148,17 +185,41 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     """
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides).resolved()
     world = init_distributed()
-    device = resolve_device(cfg.device, world.local_rank)
-    speed = Speed.resolve(cfg, device)
     run_dir = Path(cfg.runs_dir) / cfg.name
+    # One process at a time per run folder; the lock sits beside the folder, so --overwrite keeps it.
+    lock = (exclusive_lock(Path(cfg.runs_dir) / f".{cfg.name}.lock", f"run folder {run_dir}")
+            if world.is_main else contextlib.nullcontext())
+    with lock:
+        return _train(cfg, world, run_dir)
+
+
+def _prepare_run_folder(cfg: TrainConfig, run_dir: Path, world: Distributed) -> None:
+    """Check what ``--resume``/``--overwrite`` ask against what ``run_dir`` holds (every rank); rank 0 then
+    clears what is to be cleared."""
     ckpt_file = checkpoint_path(run_dir)
     if cfg.resume and not ckpt_file.exists():
         raise FileNotFoundError(f"--resume: {ckpt_file} does not exist; start the run without --resume first")
     if not cfg.resume and ckpt_file.exists() and not cfg.overwrite:
         raise FileExistsError(f"{run_dir} already holds a run: pass --resume to continue it, --name to start "
                               f"another one, or --overwrite to replace it")
-    if world.is_main and not cfg.resume and run_dir.exists() and cfg.overwrite:
-        shutil.rmtree(run_dir)
+    if not cfg.resume and cfg.overwrite and run_dir.exists():
+        if not is_run_folder(run_dir):
+            raise FileExistsError(f"{run_dir}: --overwrite deletes only a run folder of ours (one with "
+                                  f"checkpoints/latest.pt or losses.jsonl), and this is not one; move it away "
+                                  f"or choose another --name")
+        if world.is_main:
+            shutil.rmtree(run_dir)
+    stale = remove_stale_temp_files(run_dir) if world.is_main else []
+    if stale:
+        print(f"removed {len(stale)} temporary file(s) left by a run that was killed while writing: "
+              f"{', '.join(p.name for p in stale[:3])}", file=sys.stderr)
+
+
+def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
+    device = resolve_device(cfg.device, world.local_rank)
+    speed = Speed.resolve(cfg, device)
+    ckpt_file = checkpoint_path(run_dir)
+    _prepare_run_folder(cfg, run_dir, world)
 
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
@@ -178,7 +239,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
 
     step, epoch, epoch_step = 0, 1, 0
     if cfg.resume:
-        ckpt = load_checkpoint(ckpt_file)
+        ckpt = load_run(ckpt_file)[0]
         check_architecture(ckpt, dataclasses.asdict(cfg), ARCHITECTURE_KEYS, ckpt_file)
         family.load_state_dict(ckpt["family"])
         step, epoch, epoch_step = (ckpt["counters"][k] for k in ("step", "epoch", "epoch_step"))
@@ -222,6 +283,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
             loader = cache.batches(epoch, batches, start=epoch_step)
         else:
             loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.loader_workers(device),
+                                collate_fn=collate,
                                 pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
             losses = family.step(batch)

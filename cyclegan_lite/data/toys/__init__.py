@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import shutil
@@ -13,6 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from ...fileio import exclusive_lock, honour_umask
 
 FORMAT_VERSION = 3  # bump when any maker's output changes, so stale cached sets are not reused
 
@@ -84,6 +87,7 @@ def _build(spec: ToySpec, name: str, target: Path, n: int | None, size: int | No
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        honour_umask(tmp, directory=True)  # mkdtemp makes it 0700; classmates should be able to read the set
         spec.maker(tmp, n, size, seed, progress)
         os.rename(tmp, target)
     except BaseException:
@@ -102,11 +106,17 @@ def make_toy(name: str, out_dir: str | os.PathLike, *, n: int | None = None, siz
     """
     spec = _spec(name)
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        if not out_dir.is_dir() or any(out_dir.iterdir()):
-            raise FileExistsError(f"{out_dir}: already exists and is not an empty folder; choose a new --out")
-        out_dir.rmdir()
-    return _build(spec, name, out_dir, n, size, seed, progress)
+    with _building(out_dir):  # a second `data make` into the same folder waits, then finds it taken
+        if out_dir.exists():
+            if not out_dir.is_dir() or any(out_dir.iterdir()):
+                raise FileExistsError(f"{out_dir}: already exists and is not an empty folder; choose a new --out")
+            out_dir.rmdir()
+        return _build(spec, name, out_dir, n, size, seed, progress)
+
+
+def _building(target: Path):
+    """The lock that lets one process at a time make ``target`` (a hidden file beside it; others wait)."""
+    return exclusive_lock(target.parent / f".{target.name}.lock", f"dataset folder {target}", wait=True)
 
 
 def default_cache_dir() -> Path:
@@ -123,8 +133,12 @@ def toy_path(name: str, cache_dir: str | os.PathLike | None = None, *, progress:
     if target.is_dir():
         return target
     try:
-        return _build(spec, name, target, None, None, 0, progress)
-    except OSError:
-        if target.is_dir():  # another process finished the same set first
-            return target
-        raise
+        with _building(target):
+            if target.is_dir():  # another process made the same set while we waited
+                return target
+            return _build(spec, name, target, None, None, 0, progress)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise PermissionError(f"cannot make the toy dataset {name} in the cache folder {cache} ({e.strerror}); "
+                              f"set CYCLEGAN_LITE_CACHE to a folder you may write to") from None
