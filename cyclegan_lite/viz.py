@@ -80,11 +80,11 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 100) -> Pat
 def loss_curves_figure(history: Sequence[Mapping[str, float]], title: str = "losses",
                        smooth: int = 1) -> plt.Figure:
     """One line per loss over the training steps; ``smooth`` > 1 adds a running mean of that many records."""
-    names = [k for k in history[0] if k not in ("step", "epoch", "lr", "time")] if history else []
+    names = list(dict.fromkeys(k for h in history for k in h if k not in ("step", "epoch", "lr", "time")))
     fig, ax = plt.subplots(figsize=(8, 4))
     steps = np.array([h["step"] for h in history])
-    for name in names:
-        values = np.array([h[name] for h in history], dtype=float)
+    for name in names:  # a record without the loss (a run resumed across a rename of its losses) is a gap
+        values = np.array([h.get(name, np.nan) for h in history], dtype=float)
         if smooth > 1 and len(values) >= smooth:
             kernel = np.ones(smooth) / smooth
             line, = ax.plot(steps, values, alpha=0.25)

@@ -52,8 +52,8 @@ class TrainResult:
     def final_losses(self, last: int = 20) -> dict[str, float]:
         """Each loss averaged over the last ``last`` steps."""
         recent = self.history[-last:]
-        names = [k for k in recent[0] if k not in ("step", "epoch", "lr")] if recent else []
-        return {k: float(np.mean([r[k] for r in recent])) for k in names}
+        names = [k for k in recent[-1] if k not in ("step", "epoch", "lr")] if recent else []
+        return {k: float(np.mean([r[k] for r in recent if k in r])) for k in names}
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
