@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import TrainConfig, config_fields, option_error
+from .config import MODEL_DEFAULTS, TrainConfig, config_fields, option_error
 
 EXAMPLES = """examples:
   python -m cyclegan_lite train --model cyclegan --data toy-horse2zebra --crop_size 64 --max_steps 300
@@ -31,6 +31,18 @@ def _value_type(annotation) -> type:
     """``int``, ``float``, ``bool`` or ``str`` from a field's annotation (a string such as ``"int | None"``)."""
     names = str(annotation).replace(" ", "").split("|")
     return next((t for t in (bool, int, float) if t.__name__ in names), str)
+
+
+def _default_note(f: dataclasses.Field) -> str:
+    """`` (default: X)``, or for an option that defaults per model family, its value for each (``MODEL_DEFAULTS``)."""
+    if f.default is not None:
+        return f" (default: {f.default})"
+    per_model = {model: values[f.name] for model, values in MODEL_DEFAULTS.items() if f.name in values}
+    if not per_model:
+        return ""
+    if len(set(per_model.values())) == 1 and len(per_model) == len(MODEL_DEFAULTS):
+        return f" (default: {next(iter(per_model.values()))})"
+    return " (default: " + ", ".join(f"{value} for {model}" for model, value in per_model.items()) + ")"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,8 +74,11 @@ def _count(at_least: int):
     return convert
 
 
-def _add_train_options(parser: argparse.ArgumentParser) -> None:
+def _add_train_options(parser, names: tuple[str, ...] | None = None) -> None:
+    """A command-line option for each field of ``TrainConfig`` (or for those in ``names``)."""
     for f in config_fields():
+        if names is not None and f.name not in names:
+            continue
         help_text, kind = f.metadata["help"], _value_type(f.type)
         if f.name == "no_dropout":
             parser.add_argument("--no_dropout", action="store_true", default=f.default, help=help_text + " (default)")
@@ -74,27 +89,17 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
         elif kind is bool:
             parser.add_argument(f"--{f.name}", action="store_true", help=help_text)
         else:
-            default_note = "" if f.default is None else f" (default: {f.default})"
             parser.add_argument(f"--{f.name}", type=_checked(kind, f), default=f.default, choices=f.metadata["choices"],
-                                help=help_text + default_note)
+                                help=help_text + _default_note(f))
 
 
 def _add_generator_options(parser: argparse.ArgumentParser) -> None:
-    """The options that describe a reference ``latest_net_G.pth`` (ignored for our own checkpoints)."""
+    """The options that describe a reference ``latest_net_G.pth`` (ignored for our own checkpoints), with the
+    defaults and help of ``TrainConfig``."""
+    from .inference import GENERATOR_OPTIONS
+
     group = parser.add_argument_group("for a reference latest_net_G.pth (our checkpoints carry these themselves)")
-    defaults = TrainConfig()
-    group.add_argument("--netG", default=defaults.netG,
-                       help=f"generator architecture it was trained with (default: {defaults.netG})")
-    group.add_argument("--norm", default=defaults.norm, help=f"normalisation it used (default: {defaults.norm})")
-    group.add_argument("--no_dropout", dest="no_dropout", action="store_true", default=True,
-                       help="it was trained without dropout (the CycleGAN default)")
-    group.add_argument("--use_dropout", dest="no_dropout", action="store_false",
-                       help="it was trained with dropout (the reference's generic default)")
-    group.add_argument("--ngf", type=_count(1), default=defaults.ngf, help=f"its filters (default: {defaults.ngf})")
-    group.add_argument("--input_nc", type=int, default=defaults.input_nc, choices=(1, 3),
-                       help="its input channels (default: 3)")
-    group.add_argument("--output_nc", type=int, default=defaults.output_nc, choices=(1, 3),
-                       help="its output channels (default: 3)")
+    _add_train_options(group, GENERATOR_OPTIONS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,14 +182,12 @@ def _train(args) -> int:
 
 def _load(args, direction: str | None = None):
     from .devices import resolve_device
-    from .inference import load_generator
+    from .inference import GENERATOR_OPTIONS, load_generator
 
     device = resolve_device(getattr(args, "device", "cpu"))
-    return load_generator(args.checkpoint, direction or getattr(args, "direction", "AtoB"),
-                          netG=getattr(args, "netG", "resnet_9blocks"), norm=getattr(args, "norm", "instance"),
-                          no_dropout=getattr(args, "no_dropout", True), ngf=getattr(args, "ngf", 64),
-                          input_nc=getattr(args, "input_nc", 3), output_nc=getattr(args, "output_nc", 3),
-                          device=device)
+    architecture = {name: getattr(args, name) for name in GENERATOR_OPTIONS if hasattr(args, name)}
+    return load_generator(args.checkpoint, direction or getattr(args, "direction", "AtoB"), device=device,
+                          **architecture)
 
 
 def _check_output_folder(source: Path, output: Path, allow_overlap: bool) -> None:
@@ -264,7 +267,7 @@ def _score(args) -> int:
     from .training import FAMILIES, dataset_options
 
     cfg = load_run(args.checkpoint)[1]
-    if "BtoA" not in FAMILIES[cfg.model].generator_names:
+    if not FAMILIES[cfg.model].is_translation:
         raise CheckpointError(f"{args.checkpoint}: a {cfg.model} checkpoint draws from noise; nothing to score")
     cfg = dataclasses.replace(cfg, data=args.data or cfg.data)
     dataset = open_dataset(cfg.data, FAMILIES[cfg.model].layouts, **dataset_options(cfg, "test"))

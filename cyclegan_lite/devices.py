@@ -49,6 +49,9 @@ class Speed:
     compile: bool
     fused_adam: bool
     gpu_dataset: bool
+    #: torch.compile's backend; the CPU tests of compiling use "eager" or "aot_eager", which trace the same graphs
+    #: (and so decide the same recompiles) without generating code
+    compile_backend: str = "inductor"
 
     @classmethod
     def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> "Speed":

@@ -23,7 +23,7 @@ import cv2  # noqa: E402  (opencv-python-headless < 5: OpenCV 5 dropped CascadeC
 import numpy as np  # noqa: E402
 
 from cyclegan_lite.data.images import IMAGE_EXTENSIONS, ImageFolderError, list_images, load_image  # noqa: E402
-from cyclegan_lite.data.toy import default_cache_dir  # noqa: E402
+from cyclegan_lite.data.toys import default_cache_dir  # noqa: E402
 from cyclegan_lite.fileio import atomic_write  # noqa: E402
 from data_scripts.common import (DownloadError, HttpClient, add_http_options, client_from_args,  # noqa: E402
                                  default_workers, download_file, make_parser, map_with_progress, positive_int)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .sheets import contact_sheet
-from .toy import TOY_DATASETS, make_toy
+from .toys import TOY_DATASETS, make_toy
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -28,13 +28,8 @@ from ..evaluate import has_ground_truth, translation_scores
 from ..fileio import atomic_write, exclusive_lock, remove_stale_temp_files
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
-from .cyclegan import CycleGANFamily
-from .discogan import DiscoGANFamily
 from .family import Family
-from .gan import GANFamily
-
-FAMILIES: dict[str, type[Family]] = {"gan": GANFamily, "dcgan": GANFamily, "discogan": DiscoGANFamily,
-                                     "cyclegan": CycleGANFamily}
+from .registry import FAMILIES, build_family, dataset_options, item_shape
 
 
 @dataclass
@@ -57,8 +52,8 @@ class TrainResult:
     def final_losses(self, last: int = 20) -> dict[str, float]:
         """Each loss averaged over the last ``last`` steps."""
         recent = self.history[-last:]
-        names = [k for k in recent[0] if k not in ("step", "epoch", "lr")] if recent else []
-        return {k: float(np.mean([r[k] for r in recent])) for k in names}
+        names = [k for k in recent[-1] if k not in ("step", "epoch", "lr")] if recent else []
+        return {k: float(np.mean([r[k] for r in recent if k in r])) for k in names}
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
@@ -85,21 +80,6 @@ def read_loss_log(path: Path) -> list[dict]:
             warnings.warn(f"{path}: dropped its last line, cut off when the run stopped: {line[:60]!r}",
                           stacklevel=2)
     return records
-
-
-def dataset_options(cfg: TrainConfig, phase: str = "train") -> dict:
-    """The loader options of a run (``open_dataset``'s keyword arguments)."""
-    return dict(phase=phase, image_size=cfg.image_size, load_size=cfg.load_size, crop_size=cfg.crop_size,
-                preprocess=cfg.preprocess, no_flip=cfg.no_flip, input_nc=cfg.input_nc, output_nc=cfg.output_nc,
-                direction=cfg.direction, unpaired=cfg.model == "discogan", serial_batches=cfg.serial_batches,
-                seed=cfg.seed)
-
-
-def build_family(cfg: TrainConfig, device: torch.device, speed: Speed, world: Distributed, dataset) -> Family:
-    """The family object of ``cfg.model``, its networks shaped for ``dataset``'s items."""
-    first = dataset[0]
-    sample_shape = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
-    return FAMILIES[cfg.model](cfg, device, speed, world, sample_shape)
 
 
 def collate(items: list):
@@ -246,7 +226,7 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
     np.random.seed(cfg.seed)
     family_cls = FAMILIES[cfg.model]
     dataset = open_dataset(cfg.data, family_cls.layouts, **dataset_options(cfg))
-    family = build_family(cfg, device, speed, world, dataset)
+    family = build_family(cfg, device, speed, world, item_shape(dataset))
     try:
         sample_set = open_dataset(cfg.data, family_cls.layouts, **dataset_options(cfg, "test"))
     except (FileNotFoundError, ValueError):
@@ -254,7 +234,6 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
     fixed = family.fixed_inputs(sample_set, cfg.n_samples, cfg.seed)
     cache = (open_device_cache(dataset, device, progress=cfg.progress and world.is_main)
              if speed.gpu_dataset and dataset.layout != "points" else None)
-    workers = cfg.num_workers if cfg.num_workers is not None else (0 if device.type == "cpu" else 4)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
 
@@ -292,8 +271,7 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
             if log.writer is not None:
                 for label, images in rows.items():
                     if images.dim() == 4:
-                        dataformats = "HW" if images.shape[1] == 1 else "HWC"
-                        log.writer.add_image(f"samples/{label}", image_row(images), step, dataformats=dataformats)
+                        log.writer.add_image(f"samples/{label}", image_row(images), step, dataformats="HWC")
 
     started = time.perf_counter()
     done = step >= total_steps
@@ -304,7 +282,8 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
         if cache is not None:  # decoded once into device memory; crops and flips on the device
             loader = cache.batches(epoch, batches, start=epoch_step)
         else:
-            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=workers, collate_fn=collate,
+            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.loader_workers(device),
+                                collate_fn=collate,
                                 pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
             losses = family.step(batch)
@@ -336,7 +315,7 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
     log.close()
     scores = None
-    if world.is_main and "BtoA" in family.generator_names and has_ground_truth(sample_set):
+    if world.is_main and family.is_translation and has_ground_truth(sample_set):
         scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)

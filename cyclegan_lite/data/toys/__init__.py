@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..fileio import exclusive_lock, honour_umask
+from ...fileio import exclusive_lock, honour_umask
 
 FORMAT_VERSION = 3  # bump when any maker's output changes, so stale cached sets are not reused
 
@@ -45,19 +45,19 @@ def _lazy(module: str, function: str) -> Callable[[Path, int, int | None, int, b
 
 TOY_DATASETS: dict[str, ToySpec] = {
     "ring": ToySpec("points", 8000, None, "2-D mixture of 8 Gaussians on a circle of radius 2 (n = points)",
-                    _lazy("toy_ring", "make_ring")),
+                    _lazy("ring", "make_ring")),
     "digits": ToySpec("flat", 1797, 32, "scikit-learn's 8x8 handwritten digits upscaled, grayscale PNG",
-                      _lazy("toy_digits", "make_digits")),
+                      _lazy("digits", "make_digits")),
     "toy-anime-faces": ToySpec("flat", 1000, 64, "drawn cartoon faces, JPEG (the real cropped set: 96x96)",
-                               _lazy("toy_anime", "make_anime_faces")),
+                               _lazy("anime", "make_anime_faces")),
     "toy-edges2handbags": ToySpec("side_by_side", 1000, 64,
                                   "drawn bags, edges left | photo right, train/ and val/ (n//10); size per half",
-                                  _lazy("toy_bags", "make_bags")),
+                                  _lazy("bags", "make_bags")),
     "toy-horse2zebra": ToySpec("unpaired", 400, 64,
                                "horse silhouette plain (A) or striped (B); n in trainA, 5n/4 in trainB, "
-                               "a tenth in testA/testB with ground truth", _lazy("toy_horses", "make_horses")),
+                               "a tenth in testA/testB with ground truth", _lazy("horses", "make_horses")),
     "mini-celeba": ToySpec("flat", 500, None, "drawn faces in CelebA's layout (178x218, 40 attributes, Male shows)",
-                           _lazy("toy_celeba", "make_celeba")),
+                           _lazy("celeba", "make_celeba")),
 }
 
 
