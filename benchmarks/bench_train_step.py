@@ -39,8 +39,7 @@ from cyclegan_lite.devices import Distributed
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training import FAMILIES, build_family, dataset_options, epoch_batches
 
-from families import (COMPILE_BACKENDS, COMPILE_MODES, images_per_step, make_config, setup_device, speed,
-                      synthetic_batch)
+from families import COMPILE_BACKENDS, COMPILE_MODES, images_per_step, make_config, setup_device, speed, synthetic_batch
 
 MODELS = ("cyclegan", "dcgan", "discogan")
 #: per model: image side and the batch sizes timed in reference mode and fast mode (for the targets in
@@ -204,12 +203,12 @@ def time_config(run: dict, args, device: torch.device) -> dict:
         "losses_finite": finite, "speed": {k: v for k, v in vars(family.speed).items() if isinstance(v, bool)},
         "cache_decode_s": decode_s, "cache_bytes": cache_bytes,
     })
-    del family, batches
     return result
 
 
 def add_ratios(results: list[dict]) -> dict:
-    """Each run's speed-up over its model's reference run, and CycleGAN's ratios (the targets in benchmarks/README.md)."""
+    """Each run's speed-up over its model's reference run, and CycleGAN's ratios (the targets in
+    benchmarks/README.md)."""
     reference = {r["model"]: r["images_per_s"] for r in results if r["mode"] == "reference"}
     for r in results:
         r["x_reference"] = r["images_per_s"] / reference[r["model"]] if r["model"] in reference else None

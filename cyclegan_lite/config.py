@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -152,7 +152,7 @@ class TrainConfig:
         False, "turn every speed switch off (fp32, eager, no fused Adam): the computation the reference does"
     )
 
-    def resolved(self) -> "TrainConfig":
+    def resolved(self) -> TrainConfig:
         """A copy with the family-dependent defaults filled in from ``MODEL_DEFAULTS``."""
         if self.model not in MODELS:
             raise ValueError(f"unknown --model {self.model!r}: choose one of {', '.join(MODELS)}")

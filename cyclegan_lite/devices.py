@@ -54,7 +54,7 @@ class Speed:
     compile_backend: str = "inductor"
 
     @classmethod
-    def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> "Speed":
+    def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> Speed:
         """``auto`` means on for a CUDA GPU that gains from the switch (bf16 and channels-last: compute capability
         8.0 or newer; compile: 7.0 or newer; ``capability`` defaults to the device's own) and off elsewhere.
         ``on`` (``bf16`` for the precision) is obeyed anywhere but fused Adam, which needs CUDA.

@@ -20,8 +20,8 @@ import sys
 import tarfile
 import time
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable, Iterable, Iterator
 
 import requests
 from tqdm.auto import tqdm

@@ -26,11 +26,19 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit
 if __package__ in (None, ""):  # run as a file: python data_scripts/crawl_konachan.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tqdm.auto import tqdm  # noqa: E402
+from tqdm.auto import tqdm
 
-from cyclegan_lite.fileio import atomic_write  # noqa: E402
-from data_scripts.common import (RETRY_STATUS, DownloadError, HttpClient, add_http_options,  # noqa: E402
-                                 client_from_args, download_file, file_md5, make_parser)
+from cyclegan_lite.fileio import atomic_write
+from data_scripts.common import (
+    RETRY_STATUS,
+    DownloadError,
+    HttpClient,
+    add_http_options,
+    client_from_args,
+    download_file,
+    file_md5,
+    make_parser,
+)
 
 BASE_URL = "https://konachan.net"
 PAGE_LIMIT = 100  # posts per API page (Moebooru's maximum)

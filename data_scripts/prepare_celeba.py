@@ -19,14 +19,19 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/prepare_celeba.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from cyclegan_lite.data.celeba import (ATTRIBUTES_FILE, IMAGES_DIR, PARTITION_FILE, read_attributes,  # noqa: E402
-                                       read_partition)
-from cyclegan_lite.data.images import ImageFolderError, load_image  # noqa: E402
-from cyclegan_lite.fileio import save_image_atomic  # noqa: E402
-from data_scripts.common import (convert_all, default_workers, folder_counts, make_parser, positive_int,  # noqa: E402
-                                 prepare_output_dirs)
+from cyclegan_lite.data.celeba import ATTRIBUTES_FILE, IMAGES_DIR, PARTITION_FILE, read_attributes, read_partition
+from cyclegan_lite.data.images import ImageFolderError, load_image
+from cyclegan_lite.fileio import save_image_atomic
+from data_scripts.common import (
+    convert_all,
+    default_workers,
+    folder_counts,
+    make_parser,
+    positive_int,
+    prepare_output_dirs,
+)
 
 FOLDERS = ("trainA", "trainB", "testA", "testB")
 
@@ -51,7 +56,7 @@ def plan_jobs(root: Path, out: Path, attribute: str, *, val_to: str, limit: int 
         names, rows = read_attributes(root / ATTRIBUTES_FILE)
         partition = read_partition(root / PARTITION_FILE)
     except ValueError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     if attribute not in names:
         raise SystemExit(f"error: unknown attribute {attribute!r}; {root / ATTRIBUTES_FILE} has: {', '.join(names)}")
     column = names.index(attribute)

@@ -30,6 +30,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the chec
 
 from data_scripts import crawl_konachan, download_dataset  # noqa: E402
 from data_scripts import split_edges2handbags as split  # noqa: E402
+
 from fixtures_scripts.loopback import LoopbackServer, Reply  # noqa: E402
 
 TINY = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "36", "--crop_size", "32",

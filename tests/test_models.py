@@ -153,7 +153,8 @@ def test_unet_follows_reference_nesting():
 # --- CycleGAN: shapes -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("netG,size", [("resnet_9blocks", 64), ("resnet_6blocks", 36), ("unet_128", 128), ("unet_256", 256)])
+@pytest.mark.parametrize("netG,size", [("resnet_9blocks", 64), ("resnet_6blocks", 36), ("unet_128", 128),
+                                       ("unet_256", 256)])
 def test_generators_keep_image_size(netG, size):
     net = define_G(netG, ngf=8).eval()
     with torch.no_grad():
@@ -167,7 +168,8 @@ def test_generator_channel_counts():
     assert net(torch.randn(1, 1, 32, 48)).shape == (1, 3, 32, 48)
 
 
-@pytest.mark.parametrize("netG,size,multiple", [("resnet_9blocks", 30, 4), ("unet_128", 64, 128), ("unet_256", 128, 256)])
+@pytest.mark.parametrize("netG,size,multiple", [("resnet_9blocks", 30, 4), ("unet_128", 64, 128),
+                                                ("unet_256", 128, 256)])
 def test_generators_reject_sizes_they_cannot_keep(netG, size, multiple):
     net = define_G(netG, ngf=8)
     assert net.size_multiple == multiple

@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_train_step import parse_args, plan  # noqa: E402
-from families import make_config, speed, synthetic_batch  # noqa: E402
 from parity import LOSS_RTOL, QUALITY_TARGET_PERCENT, loss_parity  # noqa: E402
+
+from families import make_config, speed, synthetic_batch  # noqa: E402
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")  # a CUDA device object needs no GPU to be resolved against
 HOPPER = (9, 0)  # the H100's compute capability, passed so that resolving for CUDA needs no GPU either

@@ -9,8 +9,7 @@ import torch
 
 from cyclegan_lite.checkpoint import CheckpointError, load_checkpoint
 from cyclegan_lite.data import make_toy, open_dataset
-from cyclegan_lite.evaluate import paired_scores
-from cyclegan_lite.evaluate import translation_scores
+from cyclegan_lite.evaluate import paired_scores, translation_scores
 from cyclegan_lite.schedules import lr_factor
 from cyclegan_lite.training import dataset_options, train
 

@@ -29,7 +29,7 @@ class Augment:
     flip: bool = False
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, *, flip: bool = True) -> "Augment":
+    def draw(cls, rng: np.random.Generator, *, flip: bool = True) -> Augment:
         """Random crop position and a coin-flip mirror (always drawn, so ``flip=False`` moves no crop)."""
         x, y, coin = rng.random(3)
         return cls(float(x), float(y), flip and coin < 0.5)

@@ -4,7 +4,8 @@ Convolutional Generative Adversarial Networks").
 The paper's architecture guidelines (§3): no pooling (transposed convolutions upsample in G,
 strided convolutions downsample in D), batch normalization in both nets except G's output and D's
 input layer, no fully-connected hidden layers, ReLU in G with tanh at the output, LeakyReLU(0.2)
-in D. Weights start from N(0, 0.02), batch-norm scales from N(1, 0.02) (§4): ``init_weights(net, "normal", 0.02)``. D returns logits; the losses apply the sigmoid.
+in D. Weights start from N(0, 0.02), batch-norm scales from N(1, 0.02) (§4): ``init_weights(net, "normal", 0.02)``.
+D returns logits; the losses apply the sigmoid.
 
 Shape arithmetic, with 4x4 kernels, stride 2, padding 1 doubling (G) or halving (D) the side:
 

@@ -156,7 +156,8 @@ class _LossLog:
         if not self.pending:
             return None
         names = list(self.pending[-1][3])
-        values = torch.stack([torch.stack([l[k].float() for k in names]) for *_, l in self.pending]).cpu().tolist()
+        values = torch.stack([torch.stack([losses[k].float() for k in names])
+                              for *_, losses in self.pending]).cpu().tolist()
         records = [{"step": s, "epoch": e, "lr": lr, **dict(zip(names, v))}
                    for (s, e, lr, _), v in zip(self.pending, values)]
         self.pending.clear()

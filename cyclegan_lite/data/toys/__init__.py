@@ -11,9 +11,9 @@ import importlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ...fileio import exclusive_lock, honour_umask
 
