@@ -7,7 +7,8 @@ Each configuration gets its own freshly built family, ``--warmup`` untimed steps
 then ``--steps`` timed steps between two ``torch.cuda.synchronize()``. Reported per configuration:
 
 - ms/iteration and images/s, counting the training images a step consumes: A and B for the translation models
-  (2 x batch: the issue's 24 images/s = 82 ms/iteration at batch 1), the real batch for DCGAN;
+  (2 x batch: the starting point in benchmarks/README.md, 24 images/s = 82 ms/iteration at batch 1), the real
+  batch for DCGAN;
 - peak GPU memory (``torch.cuda.max_memory_allocated`` since the configuration was built: weights, Adam state,
   activations, the dataset when held on the device);
 - compilations during the timed steps (``torch._dynamo``'s frame counter; anything above 0 is a recompile);
@@ -36,14 +37,13 @@ from cyclegan_lite.data import open_dataset
 from cyclegan_lite.data.device_cache import DeviceImageCache
 from cyclegan_lite.devices import Distributed
 from cyclegan_lite.fileio import atomic_write
-from cyclegan_lite.training.loop import FAMILIES, dataset_options, epoch_batches
+from cyclegan_lite.training import FAMILIES, build_family, dataset_options, epoch_batches
 
-from families import (COMPILE_BACKENDS, COMPILE_MODES, build_family, images_per_step, make_config, setup_device,
-                      synthetic_batch)
+from families import COMPILE_BACKENDS, COMPILE_MODES, images_per_step, make_config, setup_device, speed, synthetic_batch
 
 MODELS = ("cyclegan", "dcgan", "discogan")
-#: per model: image side and the batch sizes timed in reference mode and fast mode (issue 6); CycleGAN's side and
-#: fast batch sizes come from --size and --batch_sizes
+#: per model: image side and the batch sizes timed in reference mode and fast mode (for the targets in
+#: benchmarks/README.md); CycleGAN's side and fast batch sizes come from --size and --batch_sizes
 SETUPS = {"cyclegan": dict(size=None, reference_batch=1, fast_batches=None),
           "dcgan": dict(size=64, reference_batch=128, fast_batches=(128,)),
           "discogan": dict(size=64, reference_batch=64, fast_batches=(64,))}
@@ -170,9 +170,10 @@ def time_config(run: dict, args, device: torch.device) -> dict:
     switches = {} if reference else dict(precision=args.precision, compile=args.compile,
                                          channels_last=args.channels_last, fused_adam=args.fused_adam)
     cfg = make_config(run["model"], run["size"], run["batch"], reference, seed=args.seed,
-                      **(SMOKE["widths"] if args.smoke else {}), **switches)
+                      compile_mode=run["compile_mode"] or "default", **(SMOKE["widths"] if args.smoke else {}),
+                      **switches)
     torch.manual_seed(args.seed)
-    family = build_family(cfg, device, run["compile_mode"] or "default", args.compile_backend)
+    family = build_family(cfg, device, speed(cfg, device, args.compile_backend))
     decode_s = cache_bytes = None
     if run["data"] == "device":
         batches, decode_s, cache_bytes = _device_batches(cfg, device, args.data, progress=not args.smoke)
@@ -199,15 +200,15 @@ def time_config(run: dict, args, device: torch.device) -> dict:
         "peak_memory_gib": torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else None,
         "compiles_after_warmup": counters["frames"]["total"] - compiled_before,
         "graph_breaks": sum(counters["graph_break"].values()),
-        "losses_finite": finite, "speed": {k: bool(v) for k, v in vars(family.speed).items()},
+        "losses_finite": finite, "speed": {k: v for k, v in vars(family.speed).items() if isinstance(v, bool)},
         "cache_decode_s": decode_s, "cache_bytes": cache_bytes,
     })
-    del family, batches
     return result
 
 
 def add_ratios(results: list[dict]) -> dict:
-    """Each run's speed-up over its model's reference run, and the issue's CycleGAN ratios."""
+    """Each run's speed-up over its model's reference run, and CycleGAN's ratios (the targets in
+    benchmarks/README.md)."""
     reference = {r["model"]: r["images_per_s"] for r in results if r["mode"] == "reference"}
     for r in results:
         r["x_reference"] = r["images_per_s"] / reference[r["model"]] if r["model"] in reference else None

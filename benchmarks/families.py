@@ -1,5 +1,6 @@
-"""What the benchmarks share: a model family built the way the trainer builds it, in reference or fast mode,
-and batches shaped like the trainer's."""
+"""What the benchmarks share: the options of a run in reference or fast mode, its speed switches (with a choice of
+torch.compile backend), and batches shaped like the trainer's. Families are built with the library's
+``cyclegan_lite.training.build_family``, as the trainer builds them."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ import dataclasses
 import torch
 
 from cyclegan_lite.config import TrainConfig
-from cyclegan_lite.devices import Distributed, Speed, resolve_device
-from cyclegan_lite.training.family import Family
-from cyclegan_lite.training.loop import FAMILIES
+from cyclegan_lite.devices import Speed, resolve_device
+from cyclegan_lite.training import FAMILIES
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune-no-cudagraphs")
 COMPILE_BACKENDS = ("inductor", "aot_eager", "eager")
-TRANSLATION_MODELS = ("discogan", "cyclegan")
 
 
 def setup_device(name: str, threads: int = 0) -> torch.device:
@@ -37,27 +36,14 @@ def make_config(model: str, size: int, batch_size: int, reference: bool, **overr
     return dataclasses.replace(TrainConfig(), **options).resolved()
 
 
-def build_family(cfg: TrainConfig, device: torch.device, compile_mode: str = "default",
-                 compile_backend: str = "inductor") -> Family:
-    """``cfg.model``'s family on ``device`` with the speed switches ``Speed.resolve`` gives, as the trainer builds it.
-
-    With the default mode and backend, compiling is left to the family (``net.compile()`` in ``Family.ready``);
-    another mode or backend compiles each network here the same way with those settings.
-    """
-    if compile_mode not in COMPILE_MODES:
-        raise ValueError(f"compile_mode must be one of {COMPILE_MODES}, got {compile_mode!r}")
+def speed(cfg: TrainConfig, device: torch.device, compile_backend: str = "inductor") -> Speed:
+    """The speed switches ``Speed.resolve`` gives ``cfg`` on ``device`` (as the trainer's), compiling with
+    ``compile_backend``; the compile mode is ``cfg.compile_mode``."""
+    if cfg.compile_mode not in COMPILE_MODES:
+        raise ValueError(f"compile_mode must be one of {COMPILE_MODES}, got {cfg.compile_mode!r}")
     if compile_backend not in COMPILE_BACKENDS:
         raise ValueError(f"compile_backend must be one of {COMPILE_BACKENDS}, got {compile_backend!r}")
-    speed = Speed.resolve(cfg, device)
-    custom = speed.compile and (compile_mode, compile_backend) != ("default", "inductor")
-    sample_shape = (cfg.input_nc, cfg.image_size, cfg.image_size) if cfg.model == "dcgan" else ()
-    family = FAMILIES[cfg.model](cfg, device, dataclasses.replace(speed, compile=False) if custom else speed,
-                                 Distributed(), sample_shape)
-    if custom:
-        family.speed = speed
-        for net in family.networks.values():
-            net.compile(mode=None if compile_mode == "default" else compile_mode, backend=compile_backend)
-    return family
+    return dataclasses.replace(Speed.resolve(cfg, device), compile_backend=compile_backend)
 
 
 def synthetic_batch(cfg: TrainConfig, device: torch.device, generator: torch.Generator):
@@ -68,11 +54,11 @@ def synthetic_batch(cfg: TrainConfig, device: torch.device, generator: torch.Gen
     def images(channels: int) -> torch.Tensor:
         return (torch.rand(cfg.batch_size, channels, side, side, generator=generator) * 2 - 1).to(device)
 
-    if cfg.model in TRANSLATION_MODELS:
+    if FAMILIES[cfg.model].is_translation:
         return {"A": images(cfg.input_nc), "B": images(cfg.output_nc)}
     return images(cfg.input_nc)
 
 
 def images_per_step(cfg: TrainConfig) -> int:
     """Training images one step consumes: A and B for translation models (2 x batch), the real batch otherwise."""
-    return cfg.batch_size * (2 if cfg.model in TRANSLATION_MODELS else 1)
+    return cfg.batch_size * (2 if FAMILIES[cfg.model].is_translation else 1)

@@ -1,4 +1,4 @@
-"""Fast mode trains the same model as reference mode (issue 6, "same results"). Two checks, one run:
+"""Fast mode trains the same model as reference mode. Two checks, one run:
 
 (a) losses: at each of the first ``--steps`` CycleGAN steps on the same batch, fast mode (bf16 autocast,
     channels_last, fused Adam, torch.compile) starts from reference mode's exact state (weights, Adam moments,
@@ -32,11 +32,9 @@ from cyclegan_lite.data import make_toy, open_dataset
 from cyclegan_lite.devices import Distributed
 from cyclegan_lite.evaluate import translation_scores
 from cyclegan_lite.fileio import atomic_write
-from cyclegan_lite.training import train
-from cyclegan_lite.training.family import Family
-from cyclegan_lite.training.loop import FAMILIES, dataset_options, epoch_batches
+from cyclegan_lite.training import FAMILIES, Family, build_family, dataset_options, epoch_batches, train
 
-from families import build_family, make_config, setup_device
+from families import make_config, setup_device, speed
 
 #: relative difference allowed between a fast-mode and an fp32 loss computed from the same state. bf16 keeps 8
 #: significant bits (relative rounding 2^-8 = 0.4% per value) and a loss passes through some 30 rounded layers;
@@ -89,11 +87,12 @@ def loss_parity(device: torch.device, steps: int, size: int, data: str, batch_si
     switches = {k: overrides.pop(k) for k in ("precision", "compile", "channels_last", "fused_adam")
                 if k in overrides}
     ref_cfg = make_config("cyclegan", size, batch_size, True, data=data, seed=seed, **overrides)
-    fast_cfg = make_config("cyclegan", size, batch_size, False, data=data, seed=seed, **overrides, **switches)
+    fast_cfg = make_config("cyclegan", size, batch_size, False, data=data, seed=seed, compile_mode=compile_mode,
+                           **overrides, **switches)
     batches = training_batches(ref_cfg, steps)
     torch.manual_seed(seed)
     reference = build_family(ref_cfg, device)
-    fast = build_family(fast_cfg, device, compile_mode, compile_backend)
+    fast = build_family(fast_cfg, device, speed(fast_cfg, device, compile_backend))
     ref_losses, fast_losses = [], []
     for batch in batches:
         fast.load_state_dict(copy.deepcopy(reference.state_dict()))  # a copy: loading may share Adam's tensors

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .config import MODELS, TrainConfig, config_fields
 from .fileio import atomic_write
 
 FORMAT = "cyclegan_lite"
@@ -36,22 +36,40 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def read_checkpoint(path: str | os.PathLike) -> Any:
-    """``torch.load(path, weights_only=True)`` on the CPU, with one clear error for a missing or broken file."""
+    """``torch.load(path, weights_only=True)`` on the CPU, with one clear error for a missing, empty, broken or
+    unsafe file."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: empty file (0 bytes); expected a checkpoint written by torch.save "
+                              f"(an interrupted copy or download?)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError) as e:
-        raise CheckpointError(
-            f"{path}: not a readable PyTorch checkpoint (truncated, corrupt, or not made by torch.save): "
-            f"{str(e).splitlines()[0][:200]}"
-        ) from e
+    except Exception as e:  # torch raises many types for damaged files; each becomes the same clear error
+        message = str(e)
+        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", message)
+        if isinstance(e, pickle.UnpicklingError) and unsafe:
+            raise CheckpointError(
+                f"{path}: refused: besides tensors it holds the Python object {unsafe.group(1)}, and loading it "
+                f"would run code stored in the file, which could do anything on this computer. cyclegan_lite "
+                f"only loads tensors and plain values (torch.load with weights_only=True). Use checkpoints "
+                f"written by cyclegan_lite or plain state_dicts; if, and only if, you trust whoever made this "
+                f"file, load it yourself with torch.load(weights_only=False) and save its state_dict."
+            ) from None
+        detail = re.search(r"WeightsUnpickler error: (.*)", message)
+        reason = detail.group(1) if detail else (message.splitlines() or [type(e).__name__])[0]
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (truncated, corrupt, or not made by "
+                              f"torch.save): {reason}") from e
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read one of our checkpoints; anything else (a reference .pth, a stranger's file) is refused clearly."""
-    ckpt = read_checkpoint(path)
+    return ours(read_checkpoint(path), path)
+
+
+def ours(ckpt: Any, path: str | os.PathLike) -> dict[str, Any]:
+    """``ckpt`` (as read from ``path``) if it is tagged as one of ours, in a format version we read."""
     if not (isinstance(ckpt, dict) and ckpt.get("format") == FORMAT):
         hint = (" It looks like a plain state_dict (a reference latest_net_G.pth?): translate it with "
                 "--netG/--norm options instead." if _is_state_dict(ckpt) else "")
@@ -59,6 +77,37 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if ckpt.get("version", 0) > VERSION:
         raise CheckpointError(f"{path}: made by a newer cyclegan_lite (format version {ckpt['version']}); upgrade")
     return ckpt
+
+
+# What the trainer writes into every checkpoint of a run (see training/loop.py).
+RUN_KEYS = ("model", "config", "sample_shape", "family", "counters", "rng")
+
+
+def run_config(ckpt: dict[str, Any], path: str | os.PathLike) -> TrainConfig:
+    """The options of the run that wrote ``ckpt``, after checking it holds everything a run's checkpoint holds
+    and nothing this version cannot read."""
+    missing = [k for k in RUN_KEYS if k not in ckpt]
+    saved = ckpt.get("config")
+    if missing or not isinstance(saved, dict) or not isinstance(ckpt["family"], dict) \
+            or not isinstance(ckpt["family"].get("networks"), dict):
+        what = f"lacks {', '.join(repr(k) for k in missing)}" if missing else "has a damaged 'config' or 'family'"
+        raise CheckpointError(f"{path}: tagged as a cyclegan_lite run checkpoint but {what}; expected the "
+                              f"checkpoints/latest.pt a training run writes")
+    unknown = sorted(set(saved) - {f.name for f in config_fields()})
+    if unknown:
+        raise CheckpointError(f"{path}: made with option(s) this version does not know "
+                              f"({', '.join('--' + k for k in unknown)}); it comes from a newer cyclegan_lite: "
+                              f"upgrade to use it")
+    if saved.get("model") not in MODELS:
+        raise CheckpointError(f"{path}: made for the model family {saved.get('model')!r}, which this version does "
+                              f"not have; expected one of {', '.join(MODELS)}")
+    return TrainConfig(**saved)
+
+
+def load_run(path: str | os.PathLike) -> tuple[dict[str, Any], TrainConfig]:
+    """A run's checkpoint and its options (see ``run_config``)."""
+    ckpt = load_checkpoint(path)
+    return ckpt, run_config(ckpt, path)
 
 
 def check_architecture(ckpt: dict[str, Any], wanted: dict[str, Any], keys: tuple[str, ...], path) -> None:

@@ -2,23 +2,55 @@
 
 Where a concept is the same as in the reference CycleGAN code (junyanz/pytorch-CycleGAN-and-pix2pix), the option
 keeps its name and default (``n_epochs``, ``lambda_A``, ``netG``, ``load_size`` ...). Options whose best value
-depends on the model family default to ``None`` and take their value from ``MODEL_DEFAULTS`` below.
-The command line (``python -m cyclegan_lite train --help``) is generated from this file.
+depends on the model family default to ``None`` and take their value from the table ``MODEL_DEFAULTS`` right
+below the options; ``num_workers``, which depends on the device, from ``TrainConfig.loader_workers``.
+The choices of an option come from the module that implements it (``losses.GAN_MODES``, the models' lists).
+The command line (``python -m cyclegan_lite train --help``) and ``inference.load_generator`` take their defaults
+from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import torch
+
+from .data.datasets import DIRECTIONS
+from .data.transforms import PREPROCESS_CHOICES
+from .losses import GAN_MODES
+from .models import INIT_CHOICES, NETD_CHOICES, NETG_CHOICES, NORM_CHOICES
 
 MODELS = ("gan", "dcgan", "discogan", "cyclegan")
 SWITCH = ("auto", "on", "off")
 
 
-def _opt(default: Any, help: str, choices: tuple | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "choices": choices})
+def _opt(default: Any, help: str, choices: tuple | None = None, *, at_least: float | None = None,
+         above: float | None = None, below: float | None = None) -> Any:
+    """A field with its help text, its choices, and the range a number must lie in (checked by ``option_error``)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "at_least": at_least,
+                                            "above": above, "below": below})
+
+
+def option_error(f: dataclasses.Field, value: Any) -> str | None:
+    """What is wrong with ``value`` for option ``f`` (its range from the field's metadata), or None if it fits.
+
+    The command line checks each option with this as it parses it, ``TrainConfig.resolved()`` checks them all
+    again for runs started from Python: one rule for both.
+    """
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    m = f.metadata
+    if m.get("at_least") is not None and value < m["at_least"]:
+        return f"must be at least {m['at_least']}, got {value}"
+    if m.get("above") is not None and value <= m["above"]:
+        return f"must be greater than {m['above']}, got {value}"
+    if m.get("below") is not None and value >= m["below"]:
+        return f"must be less than {m['below']}, got {value}"
+    return None
 
 
 @dataclass
@@ -40,67 +72,63 @@ class TrainConfig:
     overwrite: bool = _opt(False, "start afresh even if RUNS_DIR/NAME holds a run (its files are deleted)")
 
     # schedule (reference names and defaults)
-    n_epochs: int | None = _opt(None, "epochs at the initial learning rate (reference: 100)")
-    n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero (reference: 100)")
-    max_steps: int = _opt(0, "stop after this many training steps in total (0: run all epochs)")
-    batch_size: int | None = _opt(None, "images (or points) per step on each device (CycleGAN reference: 1)")
+    n_epochs: int | None = _opt(None, "epochs at the initial learning rate", at_least=0)
+    n_epochs_decay: int | None = _opt(None, "epochs of linear decay of the learning rate to zero", at_least=0)
+    max_steps: int = _opt(0, "stop after this many training steps in total (0: run all epochs)", at_least=0)
+    batch_size: int | None = _opt(None, "images (or points) per step on each device", at_least=1)
     lr: float | None = _opt(None, "initial Adam learning rate (reference: 0.0002 at batch 1; for a larger batch "
-                                  "start from 0.0002 x sqrt(batch_size), see README)")
-    beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)")
-    beta2: float = _opt(0.999, "Adam beta2")
+                                  "start from 0.0002 x sqrt(batch_size), see README)", above=0)
+    beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)", at_least=0, below=1)
+    beta2: float = _opt(0.999, "Adam beta2", at_least=0, below=1)
     gan_mode: str | None = _opt(
-        None,
-        "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp "
-        "(default: lsgan for cyclegan, vanilla otherwise)",
-        ("vanilla", "minimax", "lsgan", "hinge", "wgangp"),
-    )
-    lambda_gp: float = _opt(10.0, "weight of the WGAN-GP gradient penalty (gan_mode wgangp)")
+        None, "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp",
+        GAN_MODES)
+    lambda_gp: float = _opt(10.0, "weight of the WGAN-GP gradient penalty (gan_mode wgangp)", at_least=0)
 
     # CycleGAN and DiscoGAN loss weights (reference names)
-    lambda_A: float = _opt(10.0, "weight of the cycle loss A -> B -> A (CycleGAN eq. 3)")
-    lambda_B: float = _opt(10.0, "weight of the cycle loss B -> A -> B (CycleGAN eq. 3)")
+    lambda_A: float = _opt(10.0, "weight of the cycle loss A -> B -> A (CycleGAN eq. 3)", at_least=0)
+    lambda_B: float = _opt(10.0, "weight of the cycle loss B -> A -> B (CycleGAN eq. 3)", at_least=0)
     lambda_identity: float = _opt(
-        0.5, "weight of the identity loss, relative to lambda_A/B (CycleGAN sec. 5.2; 0 turns it off)"
+        0.5, "weight of the identity loss, relative to lambda_A/B (CycleGAN sec. 5.2; 0 turns it off)", at_least=0
     )
-    lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)")
-    pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool)")
+    lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)", at_least=0)
+    pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool)", at_least=0)
 
     # networks (reference names and defaults)
-    netG: str = _opt("resnet_9blocks", "CycleGAN generator: resnet_9blocks, resnet_6blocks, unet_128, unet_256",
-                     ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"))
-    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel",
-                     ("basic", "n_layers", "pixel"))
-    n_layers_D: int = _opt(3, "discriminator depth when netD is n_layers")
-    ngf: int = _opt(64, "generator filters in the last conv layer (reference: 64)")
-    ndf: int = _opt(64, "discriminator filters in the first conv layer (reference: 64)")
-    norm: str = _opt("instance", "CycleGAN normalisation: instance, batch or none", ("instance", "batch", "none"))
+    netG: str = _opt("resnet_9blocks", "CycleGAN generator", NETG_CHOICES)
+    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel (1x1 PatchGAN)",
+                     NETD_CHOICES)
+    n_layers_D: int = _opt(3, "discriminator depth when netD is n_layers", at_least=1)
+    ngf: int = _opt(64, "generator filters in the last conv layer (reference: 64)", at_least=1)
+    ndf: int = _opt(64, "discriminator filters in the first conv layer (reference: 64)", at_least=1)
+    norm: str = _opt("instance", "CycleGAN normalisation", NORM_CHOICES)
     no_dropout: bool = _opt(True, "no dropout in the CycleGAN generator (reference CycleGAN default)")
-    init_type: str = _opt("normal", "weight init: normal, xavier, kaiming, orthogonal",
-                          ("normal", "xavier", "kaiming", "orthogonal"))
-    init_gain: float = _opt(0.02, "scale of the weight init")
-    latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan (gan 64, dcgan 100)")
-    hidden: int = _opt(256, "width of the hidden layers of the MLP GAN")
+    init_type: str = _opt("normal", "CycleGAN weight init", INIT_CHOICES)
+    init_gain: float = _opt(0.02, "scale of the weight init", above=0)
+    latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan", at_least=1)
+    hidden: int = _opt(256, "width of the hidden layers of the MLP GAN", at_least=1)
 
     # images (reference names and defaults)
     input_nc: int = _opt(3, "channels of domain A images (1 grayscale, 3 RGB)", (1, 3))
     output_nc: int = _opt(3, "channels of domain B images (1 grayscale, 3 RGB)", (1, 3))
-    image_size: int | None = _opt(None, "side of generated images for gan, dcgan and discogan (dcgan: 32, 64, 96)")
-    load_size: int | None = _opt(None, "scale images to this size before cropping (reference: 286)")
-    crop_size: int | None = _opt(None, "then crop to this size (reference: 256)")
-    preprocess: str = _opt("resize_and_crop", "resize_and_crop, crop, scale_width, scale_width_and_crop, none",
-                           ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"))
+    image_size: int | None = _opt(None, "side of generated images for gan, dcgan and discogan (dcgan: 32, 64, 96)",
+                                  at_least=8)
+    load_size: int | None = _opt(None, "scale images to this size before cropping", at_least=8)
+    crop_size: int | None = _opt(None, "then crop to this size", at_least=8)
+    preprocess: str = _opt("resize_and_crop", "how images are scaled and cropped (the reference's --preprocess)",
+                           PREPROCESS_CHOICES)
     no_flip: bool = _opt(False, "do not flip training images left-right")
     serial_batches: bool = _opt(False, "take images in order instead of shuffled, and pair A and B in order")
-    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", ("AtoB", "BtoA"))
+    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", DIRECTIONS)
     num_workers: int | None = _opt(
-        None, "data loading processes (default: none on the CPU, where they would take cores from training; "
-        "4 with a GPU)")
+        None, "data loading processes (default: 0 on the CPU, where they would take cores from training; 4 on a GPU)",
+        at_least=0)
 
     # outputs
-    log_every: int = _opt(10, "write losses to losses.jsonl and TensorBoard every N steps")
-    sample_every: int = _opt(200, "save a sample grid from fixed inputs every N steps (0: only at the end)")
-    checkpoint_every: int = _opt(1000, "save the latest checkpoint every N steps (0: only at the end)")
-    n_samples: int = _opt(8, "images in each sample grid")
+    log_every: int = _opt(10, "write losses to losses.jsonl and TensorBoard every N steps", at_least=1)
+    sample_every: int = _opt(200, "save a sample grid from fixed inputs every N steps (0: only at the end)", at_least=0)
+    checkpoint_every: int = _opt(1000, "save the latest checkpoint every N steps (0: only at the end)", at_least=0)
+    n_samples: int = _opt(8, "images in each sample grid", at_least=1)
     tensorboard: bool = _opt(True, "also write TensorBoard event files (tensorboard --logdir RUNS_DIR)")
     progress: bool = _opt(True, "show a progress bar")
 
@@ -124,7 +152,7 @@ class TrainConfig:
         False, "turn every speed switch off (fp32, eager, no fused Adam): the computation the reference does"
     )
 
-    def resolved(self) -> "TrainConfig":
+    def resolved(self) -> TrainConfig:
         """A copy with the family-dependent defaults filled in from ``MODEL_DEFAULTS``."""
         if self.model not in MODELS:
             raise ValueError(f"unknown --model {self.model!r}: choose one of {', '.join(MODELS)}")
@@ -134,10 +162,31 @@ class TrainConfig:
                 values[key] = value
         if values["name"] is None:
             values["name"] = f"{self.model}_{Path(values['data']).name or 'data'}"
+        check_run_name(values["name"])
+        for f in config_fields():
+            if problem := option_error(f, values[f.name]):
+                raise ValueError(f"--{f.name} {problem}")
+        if values["n_epochs"] + values["n_epochs_decay"] < 1:
+            raise ValueError("--n_epochs plus --n_epochs_decay must be at least 1 epoch, got 0")
         return TrainConfig(**values)
 
+    def loader_workers(self, device: torch.device) -> int:
+        """``num_workers``, or by default none on the CPU (workers would take cores from training), 4 on a GPU."""
+        if self.num_workers is not None:
+            return self.num_workers
+        return 0 if device.type == "cpu" else 4
 
-# Family-dependent defaults. CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
+
+def check_run_name(name: str) -> None:
+    """Refuse a run name that is not one plain folder name inside the runs folder (``--overwrite`` deletes it)."""
+    if name in ("", ".") or ".." in name or any(sep in name for sep in ("/", "\\", os.sep)) \
+            or Path(name).is_absolute():
+        raise ValueError(f"--name {name!r}: expected a plain folder name (not empty, no '/', '\\' or '..'), "
+                         "since the run lives in RUNS_DIR/NAME")
+
+
+# Family-dependent defaults of the options declared None above (``train --help`` lists them per model).
+# CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
 # DiscoGAN's follow Kim et al. 2017 (64x64 images, lr 0.0002, Adam beta1 0.5).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "gan": dict(data="ring", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4, gan_mode="vanilla",

@@ -242,7 +242,7 @@ def _mathjax_dir() -> Path:
         import jupyter_server_mathjax
     except ImportError:
         raise SystemExit("error: the book serves MathJax itself (offline) from jupyter-server-mathjax; "
-                         "pip install -e \".[book]\"")
+                         "pip install -e \".[book]\"") from None
     return Path(jupyter_server_mathjax.__file__).parent / "static"
 
 
@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
                               executed=args.executed, cell_timeout=args.cell_timeout, progress=not args.quiet)
             print(f"-> {site / 'index.html'} (serve it: python -m http.server -d {site})")
     except (ValueError, FileNotFoundError) as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     return 0
 
 

@@ -49,9 +49,12 @@ class Speed:
     compile: bool
     fused_adam: bool
     gpu_dataset: bool
+    #: torch.compile's backend; the CPU tests of compiling use "eager" or "aot_eager", which trace the same graphs
+    #: (and so decide the same recompiles) without generating code
+    compile_backend: str = "inductor"
 
     @classmethod
-    def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> "Speed":
+    def resolve(cls, cfg, device: torch.device, capability: tuple[int, int] | None = None) -> Speed:
         """``auto`` means on for a CUDA GPU that gains from the switch (bf16 and channels-last: compute capability
         8.0 or newer; compile: 7.0 or newer; ``capability`` defaults to the device's own) and off elsewhere.
         ``on`` (``bf16`` for the precision) is obeyed anywhere but fused Adam, which needs CUDA.

@@ -51,17 +51,18 @@ class ImagePool:
         return torch.stack(out)
 
     def state_dict(self) -> dict:
-        """Pool size, stored images (one stacked tensor, empty when the pool is) and the RNG state,
-        all readable by ``torch.load(weights_only=True)``."""
+        """Pool size, stored images (a list of tensors: with ``--preprocess none`` their sizes may differ) and
+        the RNG state, all readable by ``torch.load(weights_only=True)``."""
         version, internal, gauss_next = self.rng.getstate()
         return {
             "pool_size": self.pool_size,
-            "images": torch.stack(self.images) if self.images else torch.empty(0),
+            "images": list(self.images),
             "rng_state": [version, list(internal), gauss_next],
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned; the images move to the device of the next query."""
+        """Restore what :meth:`state_dict` returned (checkpoints before this version stacked the images into one
+        tensor, which reads the same); the images move to the device of the next query."""
         if state["pool_size"] != self.pool_size:
             raise ValueError(f"image pool state has pool_size {state['pool_size']}; this pool has {self.pool_size}")
         images = state["images"]

@@ -46,8 +46,7 @@ def discriminator_loss(mode: str, real_pred: torch.Tensor, fake_pred: torch.Tens
     """D's loss on logits for real images and for generated ones: the SUM of the real term and the
     fake term (e.g. vanilla: BCE(D(x), 1) + BCE(D(G(z)), 0), the negation of Goodfellow eq. 1).
 
-    CycleGAN (§7.1) halves D's objective to slow D down relative to G; a caller that wants that
-    multiplies this by 0.5 itself.
+    :func:`discriminator_objective` is what a training step calls: this, on D's outputs, plus WGAN-GP's penalty.
     """
     _check_mode(mode)
     real, fake = real_pred.float(), fake_pred.float()
@@ -95,6 +94,22 @@ def gradient_penalty(
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(x_hat).float().sum(), x_hat, create_graph=True)
     return weight * (grad.float().flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+def discriminator_objective(mode: str, discriminator: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                            fake: torch.Tensor, lambda_gp: float = 10.0, scale: float = 1.0) -> torch.Tensor:
+    """What a discriminator minimises on a real batch and a generated one (detached here, so only D learns):
+    ``discriminator_loss`` of its logits, plus for ``wgangp`` the gradient penalty weighted by ``lambda_gp``
+    (Gulrajani et al. 2017, eq. 3), all times ``scale``.
+
+    CycleGAN passes ``scale=0.5``: "we divide the objective by 2 while optimizing D, which slows down the rate
+    at which D learns, relative to the rate of G" (Zhu et al. 2017, sec. 7.1; the reference's backward_D_basic).
+    """
+    fake = fake.detach()
+    loss = discriminator_loss(mode, discriminator(real), discriminator(fake))
+    if mode == "wgangp":
+        loss = loss + gradient_penalty(discriminator, real, fake, weight=lambda_gp)
+    return loss if scale == 1.0 else scale * loss
 
 
 def cycle_loss(reconstructed: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,7 @@
-"""Pictures: sample grids, 2-D point clouds, loss curves, and the notebooks' interactive widgets."""
+"""Pictures: sample grids, 2-D point clouds and loss curves (the notebooks build their widgets on these)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -10,28 +9,22 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torchvision.utils import make_grid
 
+from .data.transforms import to_pil
 from .fileio import atomic_write
 
 
 def to_image(x: torch.Tensor) -> np.ndarray:
-    """A (C, H, W) tensor in [-1, 1] -> an (H, W, C) or (H, W) float array in [0, 1] for ``imshow``."""
-    x = ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
-    return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()
+    """A (C, H, W) tensor in [-1, 1] -> an 8-bit (H, W, C) or (H, W) array for ``imshow``."""
+    return np.asarray(to_pil(x))
 
 
 def image_row(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
-    """A batch (N, C, H, W) in [-1, 1] tiled into one picture (``nrow`` per line; default all in one line),
-    separated by white lines."""
+    """A batch (N, C, H, W) in [-1, 1] tiled into one 8-bit RGB picture (``nrow`` per line; default all in one
+    line), separated by white lines (torchvision's ``make_grid``; one channel is shown as grey)."""
     images = images.detach().float().cpu()
-    n, c, h, w = images.shape
-    cols = nrow or n
-    rows = -(-n // cols)
-    grid = torch.ones(c, rows * (h + padding) + padding, cols * (w + padding) + padding)
-    for i, image in enumerate(images):
-        top, left = padding + (i // cols) * (h + padding), padding + (i % cols) * (w + padding)
-        grid[:, top:top + h, left:left + w] = image
-    return to_image(grid)
+    return to_image(make_grid(images, nrow=nrow or images.shape[0], padding=padding, pad_value=1.0))
 
 
 def rows_figure(rows: Mapping[str, torch.Tensor], title: str = "") -> plt.Figure:
@@ -45,13 +38,13 @@ def rows_figure(rows: Mapping[str, torch.Tensor], title: str = "") -> plt.Figure
         (label, images), = rows.items()
         side = int(np.ceil(np.sqrt(n)))
         fig, ax = plt.subplots(figsize=(6, 6))
-        ax.imshow(image_row(images, nrow=side), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(image_row(images, nrow=side))
         ax.set_title(f"{title}\n{label}" if title else label)
         ax.axis("off")
         return fig
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.3 * n + 1.5, 1.4 * len(rows) + 0.6), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows.items()):
-        ax.imshow(image_row(images), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(image_row(images))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
@@ -84,20 +77,14 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 100) -> Pat
     return path
 
 
-def read_losses(path: str | os.PathLike) -> list[dict]:
-    """The records of a run's ``losses.jsonl`` (one per logged step)."""
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def loss_curves_figure(history: Sequence[Mapping[str, float]], title: str = "losses",
                        smooth: int = 1) -> plt.Figure:
     """One line per loss over the training steps; ``smooth`` > 1 adds a running mean of that many records."""
-    names = [k for k in history[0] if k not in ("step", "epoch", "lr", "time")] if history else []
+    names = list(dict.fromkeys(k for h in history for k in h if k not in ("step", "epoch", "lr", "time")))
     fig, ax = plt.subplots(figsize=(8, 4))
     steps = np.array([h["step"] for h in history])
-    for name in names:
-        values = np.array([h[name] for h in history], dtype=float)
+    for name in names:  # a record without the loss (a run resumed across a rename of its losses) is a gap
+        values = np.array([h.get(name, np.nan) for h in history], dtype=float)
         if smooth > 1 and len(values) >= smooth:
             kernel = np.ones(smooth) / smooth
             line, = ax.plot(steps, values, alpha=0.25)

@@ -20,8 +20,8 @@ import sys
 import tarfile
 import time
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable, Iterable, Iterator
 
 import requests
 from tqdm.auto import tqdm
@@ -221,8 +221,14 @@ def check_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> None:
                                              f"outside {dest}; refusing to extract anything")
         return
     with tarfile.open(archive) as tf:
-        for member in tf.getmembers():
+        members = tf.getmembers()
+        links = {PurePosixPath(m.name) for m in members if m.issym() or m.islnk()}
+        for member in members:
             where = f"{archive}: member {member.name!r}"
+            through = next((p for p in PurePosixPath(member.name).parents if p in links), None)
+            if through is not None:  # a chain of links, each inside on its own, can still lead outside
+                raise UnsafeArchiveError(f"{where} lies under the link {str(through)!r}, so where it lands depends "
+                                         f"on that link; refusing to extract anything")
             if not _inside(root, member.name):
                 raise UnsafeArchiveError(f"{where} would be written outside {dest}; refusing to extract anything")
             if member.issym() and not _inside(root, str(PurePosixPath(member.name).parent / member.linkname)):

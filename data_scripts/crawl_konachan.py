@@ -26,17 +26,28 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit
 if __package__ in (None, ""):  # run as a file: python data_scripts/crawl_konachan.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tqdm.auto import tqdm  # noqa: E402
+from tqdm.auto import tqdm
 
-from cyclegan_lite.fileio import atomic_write  # noqa: E402
-from data_scripts.common import (RETRY_STATUS, DownloadError, HttpClient, add_http_options,  # noqa: E402
-                                 client_from_args, download_file, file_md5, make_parser)
+from cyclegan_lite.fileio import atomic_write
+from data_scripts.common import (
+    RETRY_STATUS,
+    DownloadError,
+    HttpClient,
+    add_http_options,
+    client_from_args,
+    download_file,
+    file_md5,
+    make_parser,
+)
 
 BASE_URL = "https://konachan.net"
 PAGE_LIMIT = 100  # posts per API page (Moebooru's maximum)
 SIZE_FIELDS = {"preview": "preview_url", "sample": "sample_url", "file": "file_url"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 MANIFEST = "manifest.jsonl"
+MAX_ID = 10**12     # post ids are below 10**7 today; a longer one is no id (and would make a too-long file name)
+MAX_URL = 2048      # characters
+MAX_TAGS = 4096     # characters of tags kept in the manifest
 
 
 class Robots:
@@ -84,8 +95,8 @@ class ListingParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         classes = (attrs.get("class") or "").split()
-        match = (re.fullmatch(r"p(\d+)", attrs.get("id") or "") if tag == "li"
-                 else re.match(r"/post/show/(\d+)", urlsplit(attrs.get("href") or "").path) if tag == "a"
+        match = (re.fullmatch(r"p(\d{1,15})", attrs.get("id") or "") if tag == "li"
+                 else re.match(r"/post/show/(\d{1,15})\b", urlsplit(attrs.get("href") or "").path) if tag == "a"
                  else None)
         if match:
             self.current = int(match.group(1))
@@ -122,24 +133,36 @@ def list_posts(client: HttpClient, robots: Robots, base: str, tags: str, page: i
     return posts
 
 
-def plan(post: dict, size: str, base: str) -> dict | None:
-    """What to fetch for ``post``: id, absolute url, md5 to check, local file name; None if unusable.
+class UnusablePost(ValueError):
+    """A post whose fields cannot be used as they are; the message says which field and why."""
 
-    The file name is the post id plus an image suffix: nothing the server sends can steer it.
+
+def plan(post: dict, size: str, base: str) -> dict:
+    """What to fetch for ``post``: id, absolute url, md5 to check, local file name.
+
+    Every field taken from the server is checked; a post that fails raises :class:`UnusablePost`. The file
+    name is the post id (at most ``MAX_ID``) plus an image suffix: nothing the server sends can steer it.
     """
-    try:
-        post_id = int(post["id"])
-        url = urljoin(base + "/", str(post[SIZE_FIELDS[size]]))
-    except (KeyError, TypeError, ValueError):
-        return None
-    if post_id <= 0 or urlsplit(url).scheme not in ("http", "https"):
-        return None
+    if not isinstance(post, dict):
+        raise UnusablePost(f"expected a JSON object, got {type(post).__name__}")
+    post_id, link, tags = post.get("id"), post.get(SIZE_FIELDS[size]), post.get("tags") or ""
+    if isinstance(post_id, str) and post_id.isdigit() and len(post_id) <= len(str(MAX_ID)):
+        post_id = int(post_id)
+    if not isinstance(post_id, int) or isinstance(post_id, bool) or not 0 < post_id <= MAX_ID:
+        raise UnusablePost(f"id {str(post.get('id'))[:30]!r} is not a whole number from 1 to {MAX_ID}")
+    if not isinstance(link, str) or not link or len(link) > MAX_URL:
+        raise UnusablePost(f"post {post_id}: {SIZE_FIELDS[size]} is not a URL of at most {MAX_URL} characters")
+    url = urljoin(base + "/", link)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise UnusablePost(f"post {post_id}: {SIZE_FIELDS[size]} {link[:60]!r} is not an http(s) URL")
+    if not isinstance(tags, str):
+        raise UnusablePost(f"post {post_id}: tags are not text")
     suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
     md5 = str(post.get("md5") or "").lower()
     return {"id": post_id, "url": url,
             "md5": md5 if size == "file" and re.fullmatch(r"[0-9a-f]{32}", md5) else None,
             "file": f"{post_id}{suffix if suffix in IMAGE_SUFFIXES else '.jpg'}",
-            "tags": str(post.get("tags") or "")}
+            "tags": tags[:MAX_TAGS]}
 
 
 def read_manifest(path: Path) -> dict[int, dict]:
@@ -211,18 +234,20 @@ def crawl(client: HttpClient, *, out: Path, base: str = BASE_URL, tags: str = "r
 def fetch_post(client: HttpClient, robots: Robots, post: dict, *, out: Path, size: str, base: str,
                manifest: dict[int, dict]) -> str:
     """Download one post's picture unless already there; return which count it adds to."""
-    item = plan(post, size, base)
-    if item is None:
+    try:
+        item = plan(post, size, base)
+    except UnusablePost as exc:
+        tqdm.write(f"warning: skipped a post: {exc}", file=sys.stderr)
         return "unusable"
     dest = out / item["file"]
-    if dest.exists() and (item["md5"] is None or file_md5(dest) == item["md5"]):
-        manifest.setdefault(item["id"], item)
-        return "skipped"
-    if not robots.allowed(item["url"]):
-        return "blocked"
     try:
+        if dest.exists() and (item["md5"] is None or file_md5(dest) == item["md5"]):
+            manifest.setdefault(item["id"], item)
+            return "skipped"
+        if not robots.allowed(item["url"]):
+            return "blocked"
         download_file(client, item["url"], dest, md5=item["md5"], keep_partial=False, progress=False)
-    except DownloadError as exc:
+    except (DownloadError, OSError) as exc:
         tqdm.write(f"warning: post {item['id']}: {exc}", file=sys.stderr)
         return "failed"
     manifest[item["id"]] = item
@@ -256,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                           start_page=args.start_page, end_page=args.end_page, max_images=args.max_images,
                           size=args.size, api=args.api, progress=not args.quiet)
     extras = "".join(f", {counts[k]} {label}" for k, label in
-                     (("blocked", "blocked by robots.txt"), ("unusable", "posts without a usable url"))
+                     (("blocked", "blocked by robots.txt"), ("unusable", "unusable posts (see the warnings)"))
                      if counts[k])
     print(f"saved {counts['saved']} images, skipped {counts['skipped']} existing, "
           f"{counts['failed']} failed{extras} -> {args.out}")

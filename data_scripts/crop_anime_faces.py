@@ -19,14 +19,23 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/crop_anime_faces.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2  # noqa: E402  (opencv-python-headless < 5: OpenCV 5 dropped CascadeClassifier)
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from cyclegan_lite.data.images import IMAGE_EXTENSIONS, ImageFolderError, list_images, load_image  # noqa: E402
-from cyclegan_lite.data.toy import default_cache_dir  # noqa: E402
-from cyclegan_lite.fileio import atomic_write  # noqa: E402
-from data_scripts.common import (DownloadError, HttpClient, add_http_options, client_from_args,  # noqa: E402
-                                 default_workers, download_file, make_parser, map_with_progress, positive_int)
+from cyclegan_lite.data.images import IMAGE_EXTENSIONS, ImageFolderError, list_images, load_image
+from cyclegan_lite.data.toys import default_cache_dir
+from cyclegan_lite.fileio import atomic_write
+from data_scripts.common import (
+    DownloadError,
+    HttpClient,
+    add_http_options,
+    client_from_args,
+    default_workers,
+    download_file,
+    make_parser,
+    map_with_progress,
+    positive_int,
+)
 
 CASCADE_URL = "https://raw.githubusercontent.com/nagadomi/lbpcascade_animeface/master/lbpcascade_animeface.xml"
 CASCADE_NAME = "lbpcascade_animeface.xml"
@@ -56,7 +65,7 @@ def find_cascade(path: Path | None, *, cache_dir: Path, url: str, client: HttpCl
             download_file(client, url, cached, keep_partial=False, progress=False)
         except DownloadError as exc:
             raise SystemExit(f"error: could not download the anime-face cascade: {exc}\n"
-                             f"If this machine is offline, fetch {url} elsewhere and pass --cascade PATH.")
+                             f"If this machine is offline, fetch {url} elsewhere and pass --cascade PATH.") from None
     return cached
 
 
@@ -129,13 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pictures = list_images(args.input)
     except ImageFolderError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     cascade = find_cascade(args.cascade, cache_dir=args.cache_dir, url=args.cascade_url,
                            client=client_from_args(args))
     try:
         load_cascade(cascade)  # fail here, once, rather than in every worker
     except ValueError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     args.out.mkdir(parents=True, exist_ok=True)
     settings = dict(out=args.out, size=args.size, scale_factor=args.scale_factor,
                     min_neighbors=args.min_neighbors, min_size=args.min_size)

@@ -18,9 +18,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/download_dataset.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data_scripts.common import (DownloadError, HttpClient, NotAnArchiveError, UnsafeArchiveError,  # noqa: E402
-                                 add_http_options, client_from_args, download_file, make_parser,
-                                 safe_extract)
+from data_scripts.common import (
+    DownloadError,
+    HttpClient,
+    NotAnArchiveError,
+    UnsafeArchiveError,
+    add_http_options,
+    client_from_args,
+    download_file,
+    make_parser,
+    safe_extract,
+)
 
 # The names the reference repository's download scripts accept.
 CYCLEGAN_SETS = ("apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
@@ -66,7 +74,7 @@ def fetch_dataset(name: str, root: str | Path, *, client: HttpClient, source: st
             safe_extract(archive, staging, progress=progress)
         except NotAnArchiveError:
             archive.unlink()
-            raise DownloadError(f"{url}: the server sent something that is not an archive; removed it")
+            raise DownloadError(f"{url}: the server sent something that is not an archive; removed it") from None
         unpacked = staging / name if (staging / name).is_dir() else staging
         old = root / f".{name}.old"
         if target.exists():
@@ -115,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                                base_url=args.base_url, keep_archive=args.keep_archive, force=args.force,
                                progress=not args.quiet)
     except UnsafeArchiveError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     except (DownloadError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}\n(run the same command again to resume the download)")
+        raise SystemExit(f"error: {exc}\n(run the same command again to resume the download)") from None
     state = "already there, nothing downloaded (--force to fetch again)" if existed and not args.force else "ready"
     print(f"{args.name} {state}: {describe(folder)} -> {folder}")
     return 0

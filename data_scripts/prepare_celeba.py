@@ -22,11 +22,22 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/prepare_celeba.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cyclegan_lite.data.celeba import (ATTRIBUTES_FILE, IMAGES_DIR, PARTITION_FILE, SPLIT_FOLDERS,  # noqa: E402
-                                       convert_face, plan_split)
-from data_scripts.common import (convert_all, default_workers, folder_counts, make_parser, positive_int,  # noqa: E402
-                                 prepare_output_dirs)
-
+from cyclegan_lite.data.celeba import (
+    ATTRIBUTES_FILE,
+    IMAGES_DIR,
+    PARTITION_FILE,
+    SPLIT_FOLDERS,
+    convert_face,
+    plan_split,
+)
+from data_scripts.common import (
+    convert_all,
+    default_workers,
+    folder_counts,
+    make_parser,
+    positive_int,
+    prepare_output_dirs,
+)
 
 
 def build_parser():
@@ -56,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs = plan_split(args.root, out, args.attribute, val_to=args.val_to, limit=args.limit)
     except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     dirs = prepare_output_dirs(out, SPLIT_FOLDERS, overwrite=args.overwrite)
     problems = convert_all(partial(convert_face, size=args.size, crop=args.crop), jobs, workers=args.workers,
                            desc="celeba", progress=not args.quiet)

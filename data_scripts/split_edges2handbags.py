@@ -22,14 +22,23 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/split_edges2handbags.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image, ImageFilter  # noqa: E402
+from PIL import Image, ImageFilter
 
-from cyclegan_lite.data.images import ImageFolderError, list_images, load_image  # noqa: E402
-from cyclegan_lite.fileio import save_image_atomic  # noqa: E402
-from data_scripts.common import (DownloadError, UnsafeArchiveError, add_http_options,  # noqa: E402
-                                 client_from_args, convert_all, default_workers, folder_counts, make_parser, positive_int,
-                                 prepare_output_dirs)
-from data_scripts.download_dataset import PIX2PIX_SETS, fetch_dataset  # noqa: E402
+from cyclegan_lite.data.images import ImageFolderError, list_images, load_image
+from cyclegan_lite.fileio import save_image_atomic
+from data_scripts.common import (
+    DownloadError,
+    UnsafeArchiveError,
+    add_http_options,
+    client_from_args,
+    convert_all,
+    default_workers,
+    folder_counts,
+    make_parser,
+    positive_int,
+    prepare_output_dirs,
+)
+from data_scripts.download_dataset import PIX2PIX_SETS, fetch_dataset
 
 SPLITS = {"train": ("trainA", "trainB"), "val": ("testA", "testB")}
 SAVE_SUFFIXES = {".jpg": {"quality": 95}, ".jpeg": {"quality": 95}, ".png": {}, ".bmp": {}, ".webp": {"quality": 95}}
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             fetch_dataset(root.name, root.parent, client=client_from_args(args), source="pix2pix",
                           base_url=args.base_url, progress=not args.quiet)
         except (DownloadError, UnsafeArchiveError) as exc:
-            raise SystemExit(f"error: {exc}")
+            raise SystemExit(f"error: {exc}") from None
     if not any((root / split).is_dir() for split in SPLITS):
         raise SystemExit(f"error: {root}: expected {' and '.join(f'{s}/' for s in SPLITS)} folders of "
                          "side-by-side pictures (add --download to fetch edges2handbags)")
@@ -138,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs = plan_jobs(root, dirs, unpaired=args.unpaired, seed=args.seed, limit=args.limit)
     except ImageFolderError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     problems = convert_all(partial(split_file, size=args.size, thicken=args.thicken), jobs, workers=args.workers,
                            desc="split", progress=not args.quiet)
     counts = folder_counts(dirs)

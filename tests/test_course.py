@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import re
 import sys
-import tomllib
 import types
 from pathlib import Path
 
 import pytest
+import tomllib
 
 nbformat = pytest.importorskip("nbformat")
 
@@ -60,7 +60,7 @@ def test_first_code_cell_installs_the_package_on_colab_only(path, monkeypatch):
     assert calls == [], f"{path.name}: the Colab cell must do nothing outside Colab"
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     exec(code, {"get_ipython": lambda: shell})
-    assert len(calls) == 1 and calls[0][0] == "pip" and f"cyclegan_lite" in calls[0][1] and URL in calls[0][1]
+    assert len(calls) == 1 and calls[0][0] == "pip" and "cyclegan_lite" in calls[0][1] and URL in calls[0][1]
 
 
 def test_readme_badges_and_urls_agree_with_pyproject():
@@ -122,7 +122,8 @@ def test_student_version_replaces_solutions_with_stubs_and_drops_outputs(tmp_pat
 @pytest.mark.parametrize("source, message", [
     ("# BEGIN SOLUTION\nx = 1\n", r"line 1: # BEGIN SOLUTION is never closed"),
     ("x = 1\n# END SOLUTION\n", r"line 2: # END SOLUTION without a # BEGIN SOLUTION"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", r"line 2: # BEGIN SOLUTION inside the block opened on line 1"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n",
+     r"line 2: # BEGIN SOLUTION inside the block opened on line 1"),
 ])
 def test_unpaired_solution_markers_are_refused_with_the_line(source, message):
     with pytest.raises(ValueError, match=r"lesson, cell 3, " + message):

@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the checkout; it is not installed
 
 from data_scripts import common  # noqa: E402
+
 from fixtures_scripts.loopback import LoopbackServer, Reply  # noqa: E402
 
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes

@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the checkout; it is not installed
 
 from data_scripts import crawl_konachan  # noqa: E402
+
 from fixtures_scripts.loopback import LoopbackServer, Reply  # noqa: E402
 
 FAST = ["--rate", "1000", "--backoff", "0.001", "--retries", "2", "--quiet"]
@@ -84,7 +85,7 @@ def test_crawl_saves_the_right_files_and_nothing_partial(site, tmp_path, capsys)
     assert site.server.hits("/image/d/drops.jpg") == 2  # dropped mid-file, fetched again
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"saved 6 images, skipped 0 existing, 1 failed, 1 blocked by robots.txt, "
-        f"1 posts without a usable url -> {out}")
+        f"1 unusable posts (see the warnings) -> {out}")
 
 
 def test_manifest_records_id_url_md5_file_tags(site, tmp_path):

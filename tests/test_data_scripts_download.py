@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the checkout; it is not installed
 
 from data_scripts import download_dataset  # noqa: E402
+
 from fixtures_scripts.loopback import LoopbackServer, Reply  # noqa: E402
 
 FAST = ["--rate", "1000", "--backoff", "0.001", "--retries", "2", "--quiet"]

@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the checkout; it is not installed
 
 from data_scripts import split_edges2handbags as split  # noqa: E402
+
 from fixtures_scripts.loopback import LoopbackServer, Reply  # noqa: E402
 
 HALF = 64

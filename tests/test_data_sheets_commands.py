@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cyclegan_lite.cli import main
 from cyclegan_lite.data import make_toy
 from cyclegan_lite.data.celeba import read_attributes
 from cyclegan_lite.data.commands import register, run
@@ -68,19 +69,16 @@ def test_every_data_option_has_help():
 
 def test_data_make_sheet_and_list_commands(tmp_path, capsys):
     parser = _parser()
-    args = parser.parse_args(["data", "make", "ring", "--out", str(tmp_path / "r"), "--n", "50", "--seed", "2",
-                              "--quiet"])
-    assert args.func(args) == 0
+    assert main(["data", "make", "ring", "--out", str(tmp_path / "r"), "--n", "50", "--seed", "2", "--quiet"]) == 0
     assert len((tmp_path / "r" / "points.csv").read_text().splitlines()) == 51
-    args = parser.parse_args(["data", "make", "ring", "--out", str(tmp_path / "r")])
-    assert run(args) == 1 and "already exists" in capsys.readouterr().err
-    args = parser.parse_args(["data", "make", "digits", "--out", str(tmp_path / "d"), "--n", "4", "--size", "12",
-                              "--quiet"])
-    assert run(args) == 0 and len(list((tmp_path / "d").iterdir())) == 4
-    args = parser.parse_args(["data", "sheet", str(tmp_path / "d"), "--out", str(tmp_path / "d.png"), "--n", "4"])
-    assert run(args) == 0 and Image.open(tmp_path / "d.png").format == "PNG"
-    args = parser.parse_args(["data", "sheet", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.png")])
-    assert run(args) == 1 and "does not exist" in capsys.readouterr().err
+    assert main(["data", "make", "ring", "--out", str(tmp_path / "r")]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["data", "make", "digits", "--out", str(tmp_path / "d"), "--n", "4", "--size", "12", "--quiet"]) == 0
+    assert len(list((tmp_path / "d").iterdir())) == 4
+    assert main(["data", "sheet", str(tmp_path / "d"), "--out", str(tmp_path / "d.png"), "--n", "4"]) == 0
+    assert Image.open(tmp_path / "d.png").format == "PNG"
+    assert main(["data", "sheet", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
     capsys.readouterr()
     run(parser.parse_args(["data", "list"]))
     listing = capsys.readouterr().out

@@ -85,7 +85,7 @@ def test_no_flip_and_paired_sets_keep_their_rules(unpaired_folder, side_by_side_
     cache = _cache(unpaired_folder, no_flip=True, **PAIR)
     decoded = _as_float(cache.domains["A"].images[1])
     for image in cache.batch(epoch=1, number=0, indices=[1] * 16)["A"]:
-        assert any(torch.equal(image, decoded[:, t:t + 32, l:l + 32]) for t in range(5) for l in range(5))
+        assert any(torch.equal(image, decoded[:, t:t + 32, x:x + 32]) for t in range(5) for x in range(5))
 
     # pix2pix-style pairs: A and B come from the same file with the same crop and flip (here both halves match)
     paired = _cache(side_by_side_folder, ("side_by_side",), load_size=24, crop_size=16)

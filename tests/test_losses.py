@@ -10,8 +10,8 @@ from cyclegan_lite.losses import (
     GAN_MODES,
     cycle_loss,
     discriminator_loss,
-    gradient_penalty,
     generator_loss,
+    gradient_penalty,
     identity_loss,
     reconstruction_loss,
 )

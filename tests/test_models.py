@@ -1,5 +1,6 @@
 """Models: shapes, parameter counts, reference state_dict layout, choices and initialisation."""
 
+import functools
 import math
 
 import pytest
@@ -18,7 +19,6 @@ from cyclegan_lite.models import (
     ResnetGenerator,
     UnetGenerator,
     count_parameters,
-    dcgan_init,
     define_D,
     define_G,
     get_norm_layer,
@@ -49,8 +49,8 @@ def conv_t(key: str, c_in: int, c_out: int, k: int, bias: bool = True) -> dict[s
 
 
 def reference_resnet9_layout(second_conv: int) -> dict[str, tuple[int, ...]]:
-    """junyanz/pytorch-CycleGAN-and-pix2pix resnet_9blocks, instance norm (no parameters, no running
-    stats), ngf=64, RGB -> RGB; as documented in DESIGN.md."""
+    """junyanz/pytorch-CycleGAN-and-pix2pix resnet_9blocks (``models/networks.py``, ``ResnetGenerator``), instance
+    norm (no parameters, no running stats), ngf=64, RGB -> RGB."""
     expected = {}
     expected |= conv("model.1", 64, 3, 7)
     expected |= conv("model.4", 128, 64, 3)
@@ -105,11 +105,40 @@ def test_batch_norm_drops_conv_bias_and_keeps_running_stats():
     assert len([m for m in net.model if type(m).__name__ == "ResnetBlock"]) == 6
 
 
+def reference_resnet_generator(ngf: int, n_blocks: int) -> nn.Sequential:
+    """The reference's ResnetGenerator (instance norm, no dropout, reflection padding), written out layer by layer
+    from ``models/networks.py`` independently of the library: an ``nn.Sequential`` whose state_dict keys are the
+    released files' ``model.N...`` (the reference wraps it as ``self.model``)."""
+    norm = functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
+
+    class Block(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.conv_block = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), norm(dim),
+                                            nn.ReLU(True), nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True),
+                                            norm(dim))
+
+        def forward(self, x):
+            return x + self.conv_block(x)
+
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=True), norm(ngf), nn.ReLU(True)]
+    for mult in (1, 2):
+        layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=True), norm(ngf * mult * 2),
+                   nn.ReLU(True)]
+    layers += [Block(ngf * 4) for _ in range(n_blocks)]
+    for mult in (4, 2):
+        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1,
+                                      bias=True), norm(ngf * mult // 2), nn.ReLU(True)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
 def test_reference_state_dict_loads_strictly_and_reproduces_output():
-    source, target = define_G("resnet_6blocks", ngf=8), define_G("resnet_6blocks", ngf=8)
-    target.load_state_dict(source.state_dict(), strict=True)
+    reference = reference_resnet_generator(ngf=8, n_blocks=6)
+    ours = define_G("resnet_6blocks", ngf=8)
+    ours.load_state_dict({f"model.{k}": v for k, v in reference.state_dict().items()}, strict=True)
     x = torch.randn(1, 3, 32, 32)
-    torch.testing.assert_close(target.eval()(x), source.eval()(x))
+    torch.testing.assert_close(ours.eval()(x), reference.eval()(x))
 
 
 def test_unet_follows_reference_nesting():
@@ -124,7 +153,8 @@ def test_unet_follows_reference_nesting():
 # --- CycleGAN: shapes -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("netG,size", [("resnet_9blocks", 64), ("resnet_6blocks", 36), ("unet_128", 128), ("unet_256", 256)])
+@pytest.mark.parametrize("netG,size", [("resnet_9blocks", 64), ("resnet_6blocks", 36), ("unet_128", 128),
+                                       ("unet_256", 256)])
 def test_generators_keep_image_size(netG, size):
     net = define_G(netG, ngf=8).eval()
     with torch.no_grad():
@@ -138,7 +168,8 @@ def test_generator_channel_counts():
     assert net(torch.randn(1, 1, 32, 48)).shape == (1, 3, 32, 48)
 
 
-@pytest.mark.parametrize("netG,size,multiple", [("resnet_9blocks", 30, 4), ("unet_128", 64, 128), ("unet_256", 128, 256)])
+@pytest.mark.parametrize("netG,size,multiple", [("resnet_9blocks", 30, 4), ("unet_128", 64, 128),
+                                                ("unet_256", 128, 256)])
 def test_generators_reject_sizes_they_cannot_keep(netG, size, multiple):
     net = define_G(netG, ngf=8)
     assert net.size_multiple == multiple
@@ -218,13 +249,18 @@ def test_define_g_initialises_with_gain():
     assert weights.std().item() == pytest.approx(0.02, rel=0.02)
 
 
-def test_dcgan_init_statistics():
-    net = big_conv_net()
-    net.apply(dcgan_init)
-    assert net[0].weight.std().item() == pytest.approx(0.02, rel=0.05)
-    assert net[2].weight.std().item() == pytest.approx(0.02, rel=0.05)
-    assert net[1].weight.mean().item() == pytest.approx(1.0, abs=0.01)
-    assert torch.count_nonzero(net[1].bias) == 0 and torch.count_nonzero(net[0].bias) == 0
+@pytest.mark.parametrize("build", [DCGANGenerator, DCGANDiscriminator, DiscoGenerator, DiscoDiscriminator])
+def test_dcgan_and_discogan_start_from_the_dcgan_paper_init(build):
+    """DCGAN sec. 4: weights ~ N(0, 0.02); batch-norm scales ~ N(1, 0.02) and every bias 0."""
+    net = build()
+    convs = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    weights = torch.cat([m.weight.flatten() for m in convs])
+    assert weights.std().item() == pytest.approx(0.02, rel=0.05) and abs(weights.mean().item()) < 1e-3
+    scales = torch.cat([m.weight for m in norms])
+    assert scales.mean().item() == pytest.approx(1.0, abs=0.01) and scales.std().item() == pytest.approx(0.02, rel=0.2)
+    biases = [m.bias for m in convs + norms if m.bias is not None]
+    assert biases and all(torch.count_nonzero(b) == 0 for b in biases)
 
 
 # --- GAN (MLP) --------------------------------------------------------------------------------

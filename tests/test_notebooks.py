@@ -20,16 +20,14 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 papermill = pytest.importorskip("papermill")
 
-from cyclegan_lite.course import this_python_kernel  # noqa: E402
-
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
 
-# The lessons, in order (issue 5).
+# The lessons, in order (README, "The lessons").
 LESSONS = ("01_gan", "02_dcgan", "03_discogan", "04_cyclegan", "05_cyclegan_faces")
 
-# Parameters every notebook must take (DESIGN.md, "Notebook conventions"), with the default each must have
+# Parameters every notebook must take (README, "The lessons": the first code cell), with the default each must have
 # (None: any default).
 REQUIRED_PARAMETERS = {"SEED": None, "DEVICE": "auto", "SMOKE": False, "DATA_DIR": "", "OUTPUT_DIR": None}
 # ... and one parameter of each of these kinds, recognised by its name.

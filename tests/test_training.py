@@ -9,8 +9,7 @@ import torch
 
 from cyclegan_lite.checkpoint import CheckpointError, load_checkpoint
 from cyclegan_lite.data import make_toy, open_dataset
-from cyclegan_lite.data.scores import paired_scores
-from cyclegan_lite.evaluate import translation_scores
+from cyclegan_lite.evaluate import paired_scores, translation_scores
 from cyclegan_lite.schedules import lr_factor
 from cyclegan_lite.training import dataset_options, train
 
@@ -90,7 +89,7 @@ def test_a_run_writes_checkpoint_samples_losses_and_tensorboard(tmp_path, unpair
     assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["step_0000002.png", "step_0000004.png"]
     assert (run / "losses.png").stat().st_size > 1000
     assert list(run.glob("events.out.tfevents.*")), "TensorBoard's event files go directly in runs/NAME/"
-    assert set(result.final_losses()) == {"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
+    assert set(result.final_losses()) == {"G", "G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
     assert all(torch.isfinite(torch.tensor(v)) for v in result.final_losses().values())
 
 

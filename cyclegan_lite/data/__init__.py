@@ -1,9 +1,9 @@
-"""Data: folder loaders for the four layouts, the embedded toy datasets, paired scores and contact sheets."""
+"""Data: folder loaders for the four layouts, the embedded toy datasets (:mod:`.toys`) and contact sheets."""
 
 from .datasets import open_dataset
 from .images import ImageFolderError, SkippedImagesWarning, list_images, load_image
 from .layouts import LAYOUTS, DataLayoutError, detect_layout
-from .toy import TOY_DATASETS, ToySpec, is_toy_name, make_toy, toy_path
+from .toys import TOY_DATASETS, ToySpec, is_toy_name, make_toy, toy_path
 from .transforms import PREPROCESS_CHOICES
 
 __all__ = [

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from .images import ImageFolderError
 from .sheets import contact_sheet
-from .toy import TOY_DATASETS, make_toy
+from .toys import TOY_DATASETS, make_toy
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -17,7 +15,6 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Make the embedded toy datasets (offline, deterministic from a seed, in their real "
                     "counterparts' folder layouts) and write contact sheets of any dataset.",
     )
-    data.set_defaults(func=run)
     commands = data.add_subparsers(dest="data_command", required=True, metavar="{make,sheet,list}")
 
     make = commands.add_parser("make", help="write a toy dataset into a new folder",
@@ -48,18 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Carry out a parsed ``data`` command; returns the process exit status (1 on a user error)."""
-    try:
-        if args.data_command == "make":
-            out = make_toy(args.name, args.out, n=args.n, size=args.size, seed=args.seed, progress=not args.quiet)
-            print(f"wrote {args.name} to {out}")
-        elif args.data_command == "sheet":
-            print(f"wrote {contact_sheet(args.data, args.out, n=args.n)}")
-        else:
-            for name, spec in TOY_DATASETS.items():
-                size = "fixed" if spec.default_size is None else f"{spec.default_size}px"
-                print(f"{name:20s} {spec.layout:13s} n={spec.default_n:<5d} size={size:6s} {spec.description}")
-    except (ImageFolderError, ValueError, FileExistsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    """Carry out a parsed ``data`` command; errors reach the main command line, which prints them in one line."""
+    if args.data_command == "make":
+        out = make_toy(args.name, args.out, n=args.n, size=args.size, seed=args.seed, progress=not args.quiet)
+        print(f"wrote {args.name} to {out}")
+    elif args.data_command == "sheet":
+        print(f"wrote {contact_sheet(args.data, args.out, n=args.n)}")
+    else:
+        for name, spec in TOY_DATASETS.items():
+            size = "fixed" if spec.default_size is None else f"{spec.default_size}px"
+            print(f"{name:20s} {spec.layout:13s} n={spec.default_n:<5d} size={size:6s} {spec.description}")
     return 0

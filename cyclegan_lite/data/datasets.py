@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from .images import ImageFolderError, SkippedImagesWarning, load_image, readable_images
 from .layouts import CELEBA_IMAGES, LAYOUTS, PHASES, POINTS_FILE, detect_layout, layout_error
-from .toy import TOY_DATASETS, is_toy_name, toy_path
+from .toys import TOY_DATASETS, is_toy_name, toy_path
 from .transforms import CENTER, PREPROCESS_CHOICES, Augment, preprocess_image, square, to_tensor
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -114,34 +114,59 @@ class FlatDataset(_SeededDataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        image, _ = self.images.load(index, self.channels)
-        aug = Augment.draw(self.rng(index), flip=self.flip)
+    def decode(self, index: int) -> tuple[Image.Image, Path]:
+        """Image ``index`` at its training size, before the random flip, and its file."""
+        image, path = self.images.load(index, self.channels)
         if self.image_size is not None:
-            return to_tensor(square(image, self.image_size, aug))
-        if image.size != self.file_size:
-            image = image.resize(self.file_size, Image.Resampling.BICUBIC)
+            return square(image, self.image_size), path
+        return (image if image.size == self.file_size else image.resize(self.file_size, Image.Resampling.BICUBIC),
+                path)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        image, _ = self.decode(index)
+        aug = Augment.draw(self.rng(index), flip=self.flip)
         return to_tensor(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if aug.flip else image)
 
 
-class _PairDataset(_SeededDataset):
-    """Shared by the unpaired and side-by-side layouts: transforms and the A/B pairing rule."""
+#: how a pair dataset finds the B partner of A image i: B's half of the same file (side-by-side pairs), B image
+#: i mod |B| (``serial_batches``, and every test set), or a random B image (the reference's UnalignedDataset)
+PAIRINGS = ("same file", "serial", "random")
+
+
+class PairDataset(_SeededDataset):
+    """Shared by the unpaired and side-by-side layouts: transforms, the A/B pairing rule (``pairing``, one of
+    ``PAIRINGS``) and ``decode(domain, index)``, which a subclass implements; ``DeviceImageCache`` uses both."""
 
     def __init__(self, root: Path, *, load_size: int, crop_size: int, preprocess: str, no_flip: bool,
                  input_nc: int, output_nc: int, serial_batches: bool, train: bool, seed: int):
         super().__init__(root, seed, train)
         self.load_size, self.crop_size, self.preprocess = load_size, crop_size, preprocess
         self.flip, self.input_nc, self.output_nc = train and not no_flip, input_nc, output_nc
-        self.serial = serial_batches or not train
+        self.pairing = "serial" if serial_batches or not train else "random"
+        self.files: dict[str, _Images] = {}
 
-    def draw(self, index: int, n_b: int) -> tuple[int, Augment, Augment]:
-        """The B index paired with ``index`` (random like the reference's UnalignedDataset, or serial) and
-        the augmentations of A and B (centre crop, no flip at test time)."""
+    def count(self, domain: str) -> int:
+        """The number of images of ``domain`` ("A" or "B")."""
+        return len(self.files[domain])
+
+    def decode(self, domain: str, index: int) -> tuple[Image.Image, Path]:
+        """Image ``index`` of ``domain`` as read (``input_nc``/``output_nc`` channels), before preprocessing."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return max(self.count("A"), self.count("B"))
+
+    def draw(self, index: int) -> tuple[int, Augment, Augment]:
+        """The B index paired with ``index`` (see ``PAIRINGS``) and the augmentations of A and B (centre crop, no
+        flip at test time)."""
+        n_b = self.count("B")
         rng = self.rng(index)
         b = int(rng.integers(n_b))
         aug_a, aug_b = Augment.draw(rng, flip=self.flip), Augment.draw(rng, flip=self.flip)
-        if self.serial:
+        if self.pairing == "serial":
             b = index % n_b
+        if self.pairing == "same file":
+            b, aug_b = index % self.count("A"), aug_a
         if not self.train:
             aug_a = aug_b = CENTER
         return b, aug_a, aug_b
@@ -150,7 +175,7 @@ class _PairDataset(_SeededDataset):
         return to_tensor(preprocess_image(image, self.preprocess, self.load_size, self.crop_size, aug))
 
 
-class UnpairedDataset(_PairDataset):
+class UnpairedDataset(PairDataset):
     """CycleGAN folders ``{phase}A/`` and ``{phase}B/`` (with ``direction='BtoA'`` they swap roles).
 
     ``len`` is the larger of the two counts. Items: ``{"A", "B", "A_path", "B_path"}``, plus ``"A_truth"``
@@ -167,9 +192,9 @@ class UnpairedDataset(_PairDataset):
         for name in names:
             if not (root / name).is_dir():
                 raise layout_error(root, ("unpaired",), f"no {name}/ folder for phase={phase!r}")
-        self.a, self.b = _Images(root / names[0]), _Images(root / names[1])
-        self.a_truth = self._truth(root / f"{names[0]}_truth", self.a)
-        self.b_truth = self._truth(root / f"{names[1]}_truth", self.b)
+        self.files = {"A": _Images(root / names[0]), "B": _Images(root / names[1])}
+        self.a_truth = self._truth(root / f"{names[0]}_truth", self.files["A"])
+        self.b_truth = self._truth(root / f"{names[1]}_truth", self.files["B"])
 
     @staticmethod
     def _truth(folder: Path, images: _Images) -> Path | None:
@@ -182,13 +207,13 @@ class UnpairedDataset(_PairDataset):
                                f"{len(missing)} file(s) missing from {folder.name}/: {', '.join(missing[:5])}")
         return folder
 
-    def __len__(self) -> int:
-        return max(len(self.a), len(self.b))
+    def decode(self, domain: str, index: int) -> tuple[Image.Image, Path]:
+        return self.files[domain].load(index, self.input_nc if domain == "A" else self.output_nc)
 
     def __getitem__(self, index: int) -> dict:
-        b_index, aug_a, aug_b = self.draw(index, len(self.b))
-        a_image, a_path = self.a.load(index % len(self.a), self.input_nc)
-        b_image, b_path = self.b.load(b_index, self.output_nc)
+        b_index, aug_a, aug_b = self.draw(index)
+        a_image, a_path = self.decode("A", index % self.count("A"))
+        b_image, b_path = self.decode("B", b_index)
         item = {"A": self.tensor(a_image, aug_a), "B": self.tensor(b_image, aug_b),
                 "A_path": str(a_path), "B_path": str(b_path)}
         if self.a_truth is not None:
@@ -198,7 +223,7 @@ class UnpairedDataset(_PairDataset):
         return item
 
 
-class SideBySideDataset(_PairDataset):
+class SideBySideDataset(PairDataset):
     """pix2pix folders ``train/``, ``val/``, ``test/`` of images holding A (left) and B (right) side by side.
 
     ``direction='BtoA'`` takes A from the right. With ``unpaired=True`` in training (as DiscoGAN trains), A
@@ -218,33 +243,31 @@ class SideBySideDataset(_PairDataset):
             raise layout_error(root, ("side_by_side",), f"no {phase}/ folder for phase={phase!r}")
         files = _Images(folder)
         self.a_left = direction == "AtoB"
-        self.unpaired = unpaired and self.train
-        if self.unpaired:
+        if unpaired and self.train:
             if len(files) < 2:
                 raise ImageFolderError(f"{folder}: unpaired=True needs at least 2 images, found {len(files)}")
-            self.a, self.b = _Images(folder, files.files[0::2]), _Images(folder, files.files[1::2])
+            self.files = {"A": _Images(folder, files.files[0::2]), "B": _Images(folder, files.files[1::2])}
         else:
-            self.a = self.b = files
+            self.files = {"A": files, "B": files}
+            self.pairing = "same file"
 
-    @staticmethod
-    def _half(image: Image.Image, left: bool, channels: int) -> Image.Image:
-        """The left or right half of a side-by-side RGB image, as ``channels`` 1 ('L') or 3 ('RGB')."""
+    def half(self, image: Image.Image, domain: str) -> Image.Image:
+        """``domain``'s half of a side-by-side RGB image (A's is the left one for ``direction='AtoB'``), with that
+        domain's channels: 1 ('L') or 3 ('RGB')."""
         w, h = image.size
+        left = (domain == "A") == self.a_left
         half = image.crop((0, 0, w // 2, h) if left else (w // 2, 0, 2 * (w // 2), h))
-        return half.convert("L") if channels == 1 else half
+        return half.convert("L") if (self.input_nc if domain == "A" else self.output_nc) == 1 else half
 
-    def __len__(self) -> int:
-        return max(len(self.a), len(self.b))
+    def decode(self, domain: str, index: int) -> tuple[Image.Image, Path]:
+        image, path = self.files[domain].load(index, 3)
+        return self.half(image, domain), path
 
     def __getitem__(self, index: int) -> dict:
-        b_index, aug_a, aug_b = self.draw(index, len(self.b))
-        a_image, a_path = self.a.load(index % len(self.a), 3)
-        if self.unpaired:
-            b_image, b_path = self.b.load(b_index, 3)
-        else:
-            b_image, b_path, aug_b = a_image, a_path, aug_a
-        item = {"A": self.tensor(self._half(a_image, self.a_left, self.input_nc), aug_a),
-                "B": self.tensor(self._half(b_image, not self.a_left, self.output_nc), aug_b),
+        b_index, aug_a, aug_b = self.draw(index)
+        a_file, a_path = self.files["A"].load(index % self.count("A"), 3)
+        b_file, b_path = (a_file, a_path) if self.pairing == "same file" else self.files["B"].load(b_index, 3)
+        item = {"A": self.tensor(self.half(a_file, "A"), aug_a), "B": self.tensor(self.half(b_file, "B"), aug_b),
                 "A_path": str(a_path), "B_path": str(b_path)}
         if not self.train:
             item["A_truth"], item["B_truth"] = item["B"], item["A"]
@@ -268,7 +291,7 @@ def resolve_data(data: str | os.PathLike) -> Path:
 
 
 def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: str = "train",
-                 image_size: int | None = None, load_size: int = 286, crop_size: int = 256,
+                 image_size: int | None = None, load_size: int | None = None, crop_size: int | None = None,
                  preprocess: str = "resize_and_crop", no_flip: bool = False, input_nc: int = 3, output_nc: int = 3,
                  direction: str = "AtoB", unpaired: bool = False, serial_batches: bool = False,
                  seed: int = 0) -> Dataset:
@@ -276,7 +299,8 @@ def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: st
 
     The folder's layout is detected; when it is not one of ``layouts`` a DataLayoutError names the path,
     what it holds and draws the expected layouts. ``image_size`` applies to flat folders; ``load_size``,
-    ``crop_size``, ``preprocess`` to paired layouts (as the reference's options). ``phase`` other than
+    ``crop_size``, ``preprocess`` to paired layouts (as the reference's options; sizes left out are CycleGAN's
+    defaults in ``config.MODEL_DEFAULTS``, the reference's 286 and 256). ``phase`` other than
     "train" means no flip, centre crop and serial pairing. The result has ``.layout``, ``.root`` and
     ``.set_epoch(epoch)``.
     """
@@ -295,6 +319,11 @@ def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: st
     layout = detect_layout(root)
     if layout not in layouts:
         raise layout_error(root, layouts)
+    if load_size is None or crop_size is None:
+        from ..config import MODEL_DEFAULTS  # not at the top: config imports this module's DIRECTIONS
+
+        load_size = load_size or MODEL_DEFAULTS["cyclegan"]["load_size"]
+        crop_size = crop_size or MODEL_DEFAULTS["cyclegan"]["crop_size"]
     train = phase == "train"
     if layout == "points":
         return PointsDataset(root, seed=seed)

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .datasets import FlatDataset, SideBySideDataset, UnpairedDataset
-from .transforms import CENTER, preprocess_image, square
+from .datasets import FlatDataset, PairDataset
+from .transforms import CENTER, from_uint8, preprocess_image
 
 #: the share of the device's memory the cache may take by default (the networks need the rest)
 BUDGET_FRACTION = 0.25
@@ -70,7 +70,8 @@ class _Domain:
 
 
 def _decoders(dataset) -> dict[str, tuple[int, Callable[[int], tuple[np.ndarray, Path]]]]:
-    """For each domain of ``dataset``: its number of images and ``decode(i) -> (uint8 HWC or HW array, path)``.
+    """For each domain of ``dataset``: its number of images and ``decode(i) -> (uint8 HWC or HW array, path)``,
+    through the dataset's own ``decode``, at the size the random crops are taken from.
 
     Raises ValueError for a dataset or a ``preprocess`` whose images do not share one size.
     """
@@ -79,31 +80,27 @@ def _decoders(dataset) -> dict[str, tuple[int, Callable[[int], tuple[np.ndarray,
             raise ValueError("a flat dataset needs image_size to be held on the device (images must share a size)")
 
         def flat(i: int):
-            image, path = dataset.images.load(i, dataset.channels)
-            return np.array(square(image, dataset.image_size, CENTER)), path
+            image, path = dataset.decode(i)
+            return np.array(image), path
 
-        return {"images": (len(dataset.images), flat)}
+        return {"images": (len(dataset), flat)}
 
-    if not isinstance(dataset, (UnpairedDataset, SideBySideDataset)):
+    if not isinstance(dataset, PairDataset):
         raise ValueError(f"a {type(dataset).__name__} cannot be held on the device: only image datasets "
                          f"(flat, unpaired, side-by-side) can")
     if dataset.preprocess != "resize_and_crop":
         raise ValueError(f"preprocess={dataset.preprocess!r} keeps each file's own size; only resize_and_crop "
                          f"gives images of one size that can be held on the device")
-    side = isinstance(dataset, SideBySideDataset)
 
-    def decoder(images, channels: int, left: bool):
+    def decoder(domain: str):
         def decode(i: int):
-            image, path = images.load(i, 3 if side else channels)
-            if side:  # this domain's half of the file
-                image = SideBySideDataset._half(image, left, channels)
+            image, path = dataset.decode(domain, i)
             # resized to load_size x load_size; a load_size crop of that is the whole image
             image = preprocess_image(image, "resize_and_crop", dataset.load_size, dataset.load_size, CENTER)
             return np.array(image), path
-        return len(images), decode
+        return dataset.count(domain), decode
 
-    a_left = side and dataset.a_left
-    return {"A": decoder(dataset.a, dataset.input_nc, a_left), "B": decoder(dataset.b, dataset.output_nc, not a_left)}
+    return {"A": decoder("A"), "B": decoder("B")}
 
 
 class DeviceImageCache:
@@ -125,8 +122,7 @@ class DeviceImageCache:
         self.flip = dataset.flip
         self.train = dataset.train
         self.length = len(dataset)
-        self.paired = isinstance(dataset, SideBySideDataset) and not dataset.unpaired
-        self.serial = self.layout != "flat" and dataset.serial
+        self.pairing = getattr(dataset, "pairing", None)  # the dataset's rule (datasets.PAIRINGS); None when flat
         workers = workers or min(8, os.cpu_count() or 1)
         total = sum(n for n, _ in decoders.values())
         bar = tqdm(total=total, desc="decoding the training set onto the device", unit="image",
@@ -178,7 +174,7 @@ class DeviceImageCache:
     def _crop(self, domain: _Domain, index: torch.Tensor, top: torch.Tensor, left: torch.Tensor,
               flip: torch.Tensor) -> torch.Tensor:
         """One gather: image ``index[k]`` cropped at (``top[k]``, ``left[k]``), mirrored where ``flip[k]``, as
-        float in [-1, 1] (the same arithmetic as ``transforms.to_tensor``)."""
+        float in [-1, 1] (``transforms.from_uint8``, as the dataset's items)."""
         ch, cw = self.crop
         images = domain.images
         rows = top[:, None] + torch.arange(ch, device=self.device)
@@ -187,7 +183,7 @@ class DeviceImageCache:
         channels = torch.arange(images.shape[1], device=self.device)
         out = images[index[:, None, None, None], channels[None, :, None, None], rows[:, None, :, None],
                      cols[:, None, None, :]]
-        return out.float().mul_(2.0 / 255.0).sub_(1.0)
+        return from_uint8(out)
 
     def batch(self, epoch: int, number: int, indices: list[int]):
         """Batch ``number`` of ``epoch``, holding dataset items ``indices``."""
@@ -200,14 +196,14 @@ class DeviceImageCache:
             return self._crop(self.domains["images"], index, top, left, flip)
         a, b = self.domains["A"], self.domains["B"]
         a_index = index % len(a.paths)
-        if self.paired:
+        if self.pairing == "same file":
             b_index = a_index
-        elif self.serial:
+        elif self.pairing == "serial":
             b_index = index % len(b.paths)
         else:
             b_index = torch.randint(0, len(b.paths), (n,), generator=g)
         aug_a = self._draw(g, n, a)
-        aug_b = aug_a if self.paired else self._draw(g, n, b)
+        aug_b = aug_a if self.pairing == "same file" else self._draw(g, n, b)
         draws = torch.cat([a_index[None], aug_a, b_index[None], aug_b]).to(self.device, non_blocking=True)
         return {"A": self._crop(a, *draws[:4]), "B": self._crop(b, *draws[4:]),
                 "A_path": [a.paths[i] for i in a_index.tolist()], "B_path": [b.paths[i] for i in b_index.tolist()]}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .celeba import IMAGES_DIR as CELEBA_IMAGES  # a CelebA root reads as a flat folder of this sub-folder
 from .images import IMAGE_EXTENSIONS, ImageFolderError
 
 LAYOUTS = ("points", "flat", "unpaired", "side_by_side")
 POINTS_FILE = "points.csv"
-CELEBA_IMAGES = "img_align_celeba"  # a CelebA root reads as a flat folder of this sub-folder
 PHASES = ("train", "val", "test")  # the reference's --phase values; folders {phase}A, {phase}B or {phase}/
 
 EXPECTED_TREES = {

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..fileio import atomic_write, save_image_atomic
 from .celeba import ATTRIBUTES_FILE, IMAGES_DIR, read_attributes
 from .datasets import resolve_data
-from .images import load_image, readable_images
+from .images import ImageFolderError, load_image, readable_images, report_skipped
 from .layouts import LAYOUTS, PHASES, POINTS_FILE, detect_layout, layout_error
 
 TILE_HEIGHT = (64, 128)  # tiles are scaled to a height in this range (small images up, large ones down)
@@ -32,7 +32,16 @@ def _render(title: str, sections: list[tuple[str, list[tuple[Path, str]]]], colu
     """Sections of captioned tiles, each section under its own heading, ``columns`` tiles a row."""
     font = ImageFont.load_default(size=10)
     title_font = ImageFont.load_default(size=15)
-    tiles = {path: _tile(path) for _, items in sections for path, _ in items}
+    tiles, bad = {}, []
+    for path in dict.fromkeys(path for _, items in sections for path, _ in items):
+        try:
+            tiles[path] = _tile(path)
+        except ImageFolderError:  # passed the quick check (its first and last bytes) but does not decode
+            bad.append(path)
+    report_skipped(title, bad)
+    if not tiles:
+        raise ImageFolderError(f"{title}: none of the {len(bad)} images to show can be read")
+    sections = [(heading, [(p, c) for p, c in items if p in tiles]) for heading, items in sections]
     tile_w = max(t.width for t in tiles.values())
     tile_h = max(t.height for t in tiles.values())
     cell_w, cell_h = tile_w + GAP, tile_h + LABEL_HEIGHT + GAP

@@ -2,6 +2,9 @@
 
 Random choices (crop position, flip) come in as an ``Augment`` drawn by the dataset from its own generator, so
 the same choices can be applied to both halves of a pair and a result is a pure function of (seed, epoch, index).
+
+Also the one conversion between 8-bit images and the networks' [-1, 1] tensors, both ways (``to_tensor``,
+``to_pil``), on torchvision's PIL <-> tensor functions.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
 PREPROCESS_CHOICES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
@@ -25,7 +29,7 @@ class Augment:
     flip: bool = False
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, *, flip: bool = True) -> "Augment":
+    def draw(cls, rng: np.random.Generator, *, flip: bool = True) -> Augment:
         """Random crop position and a coin-flip mirror (always drawn, so ``flip=False`` moves no crop)."""
         x, y, coin = rng.random(3)
         return cls(float(x), float(y), flip and coin < 0.5)
@@ -53,11 +57,14 @@ def _scale_width(image: Image.Image, width: int, min_height: int) -> Image.Image
     return image if (w, h) == (width, height) else image.resize((width, height), _RESAMPLE)
 
 
-def _multiple_of_4(image: Image.Image) -> Image.Image:
-    """Round each side to the nearest multiple of 4 (at least 4), so down- and up-sampling layers line up."""
+def round_to_multiple(image: Image.Image, multiple: int, width: int | None = None) -> Image.Image:
+    """Round each side to the nearest multiple of ``multiple`` (at least ``multiple``), so a generator's down- and
+    up-sampling layers line up; with ``width``, first scale to that width, keeping the aspect ratio. One resize."""
     w, h = image.size
-    size = (max(4, round(w / 4) * 4), max(4, round(h / 4) * 4))
-    return image if size == (w, h) else image.resize(size, _RESAMPLE)
+    if width:
+        w, h = width, max(1, round(h * width / w))
+    size = (max(multiple, round(w / multiple) * multiple), max(multiple, round(h / multiple) * multiple))
+    return image if size == image.size else image.resize(size, _RESAMPLE)
 
 
 def preprocess_image(image: Image.Image, preprocess: str, load_size: int, crop_size: int, aug: Augment) -> Image.Image:
@@ -76,25 +83,37 @@ def preprocess_image(image: Image.Image, preprocess: str, load_size: int, crop_s
     elif preprocess == "scale_width_and_crop":
         image = _crop(_scale_width(image, load_size, crop_size), crop_size, aug)
     elif preprocess == "none":
-        image = _multiple_of_4(image)
+        image = round_to_multiple(image, 4)
     else:
         raise ValueError(f"preprocess must be one of {PREPROCESS_CHOICES}, got {preprocess!r}")
     return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if aug.flip else image
 
 
-def square(image: Image.Image, size: int, aug: Augment) -> Image.Image:
-    """Scale the shorter side to ``size``, crop a centred square, then flip as ``aug`` says (flat image sets)."""
+def square(image: Image.Image, size: int) -> Image.Image:
+    """Scale the shorter side to ``size`` and crop a centred square (flat image sets)."""
     w, h = image.size
     if (w, h) != (size, size):
         scale = size / min(w, h)
         image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))), _RESAMPLE)
         image = _crop(image, size, CENTER)
-    return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if aug.flip else image
+    return image
+
+
+def from_uint8(x: torch.Tensor) -> torch.Tensor:
+    """8-bit pixel values (a uint8 tensor of any shape) as float32 in [-1, 1]: 0 -> -1, 255 -> 1."""
+    return x.float().mul_(2.0 / 255.0).sub_(1.0)
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``from_uint8``: [-1, 1] (clamped) to the nearest 8-bit value, on the CPU."""
+    return ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """An 8-bit 'L' or 'RGB' image as a float32 (C, H, W) tensor in [-1, 1]."""
-    a = np.asarray(image, dtype=np.float32)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    return torch.from_numpy(a.transpose(2, 0, 1).copy()).mul_(2.0 / 255.0).sub_(1.0)
+    return from_uint8(TF.pil_to_tensor(image))
+
+
+def to_pil(x: torch.Tensor) -> Image.Image:
+    """A (C, H, W) tensor in [-1, 1] as an 8-bit PIL image: 'L' for one channel (saved as 1-channel), else 'RGB'."""
+    return TF.to_pil_image(to_uint8(x))

@@ -9,7 +9,6 @@
 from torch import nn
 
 from .cyclegan import (
-    INIT_CHOICES,
     NETD_CHOICES,
     NETG_CHOICES,
     NORM_CHOICES,
@@ -20,11 +19,11 @@ from .cyclegan import (
     define_D,
     define_G,
     get_norm_layer,
-    init_weights,
 )
-from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .discogan import DiscoDiscriminator, DiscoGenerator
 from .gan import MLPDiscriminator, MLPGenerator
+from .init import INIT_CHOICES, init_weights
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -48,7 +47,6 @@ __all__ = [
     "ResnetGenerator",
     "UnetGenerator",
     "count_parameters",
-    "dcgan_init",
     "define_D",
     "define_G",
     "get_norm_layer",

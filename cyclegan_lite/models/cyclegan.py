@@ -22,30 +22,23 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.nn import init
 
-from .shapes import check_image_sides
+from .init import init_weights
+from .shapes import check_choice, check_image_sides
 
 NETG_CHOICES = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
 NETD_CHOICES = ("basic", "n_layers", "pixel")
 NORM_CHOICES = ("batch", "instance", "none")
-INIT_CHOICES = ("normal", "xavier", "kaiming", "orthogonal")
 PADDING_CHOICES = ("reflect", "replicate", "zero")
 
 NormFactory = Callable[[int], nn.Module]
-
-
-def _choose(kind: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}")
-    return value
 
 
 def get_norm_layer(norm: str) -> NormFactory:
     """A factory ``channels -> normalization layer`` for ``'batch'`` (affine, running statistics),
     ``'instance'`` (no affine parameters, no running statistics, as the paper's instance norm of
     Ulyanov et al. 2016) or ``'none'`` (identity, keeping the layer's position in ``model``)."""
-    _choose("norm", norm, NORM_CHOICES)
+    check_choice("norm", norm, NORM_CHOICES)
     if norm == "batch":
         return functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
     if norm == "instance":
@@ -60,7 +53,7 @@ def _uses_bias(norm: str) -> bool:
 
 def _padding(padding_type: str) -> tuple[list[nn.Module], int]:
     """Explicit padding layers and the conv's own padding for a 3x3 conv that keeps the size."""
-    _choose("padding_type", padding_type, PADDING_CHOICES)
+    check_choice("padding_type", padding_type, PADDING_CHOICES)
     if padding_type == "reflect":
         return [nn.ReflectionPad2d(1)], 0
     if padding_type == "replicate":
@@ -259,31 +252,6 @@ class PixelDiscriminator(nn.Module):
         return self.net(x)
 
 
-def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
-    """Initialise ``net`` in place as the reference does and return it: conv and linear weights by
-    ``init_type`` (normal: N(0, gain); xavier: Glorot normal with ``gain``; kaiming: He normal,
-    fan-in; orthogonal with ``gain``), their biases 0; BatchNorm2d scale N(1, gain), shift 0."""
-    _choose("init_type", init_type, INIT_CHOICES)
-
-    def init_module(m: nn.Module) -> None:
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            if init_type == "normal":
-                init.normal_(m.weight, 0.0, init_gain)
-            elif init_type == "xavier":
-                init.xavier_normal_(m.weight, gain=init_gain)
-            elif init_type == "kaiming":
-                init.kaiming_normal_(m.weight, a=0, mode="fan_in")
-            else:
-                init.orthogonal_(m.weight, gain=init_gain)
-            if m.bias is not None:
-                init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            init.normal_(m.weight, 1.0, init_gain)
-            init.zeros_(m.bias)
-
-    return net.apply(init_module)
-
-
 def define_G(
     netG: str = "resnet_9blocks",
     input_nc: int = 3,
@@ -295,7 +263,7 @@ def define_G(
     init_gain: float = 0.02,
 ) -> nn.Module:
     """Build and initialise a generator by its reference name (one of :data:`NETG_CHOICES`)."""
-    _choose("netG", netG, NETG_CHOICES)
+    check_choice("netG", netG, NETG_CHOICES)
     if netG.startswith("resnet_"):
         n_blocks = int(netG.removeprefix("resnet_").removesuffix("blocks"))
         net = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks)
@@ -316,7 +284,7 @@ def define_D(
 ) -> nn.Module:
     """Build and initialise a discriminator: ``basic`` (70x70 PatchGAN), ``n_layers`` (PatchGAN
     with ``n_layers_D`` layers) or ``pixel`` (1x1 PatchGAN)."""
-    _choose("netD", netD, NETD_CHOICES)
+    check_choice("netD", netD, NETD_CHOICES)
     if netD == "pixel":
         net = PixelDiscriminator(input_nc, ndf, norm)
     else:

@@ -4,7 +4,8 @@ Convolutional Generative Adversarial Networks").
 The paper's architecture guidelines (§3): no pooling (transposed convolutions upsample in G,
 strided convolutions downsample in D), batch normalization in both nets except G's output and D's
 input layer, no fully-connected hidden layers, ReLU in G with tanh at the output, LeakyReLU(0.2)
-in D. Weights start from N(0, 0.02) (§4). D returns logits; the losses apply the sigmoid.
+in D. Weights start from N(0, 0.02), batch-norm scales from N(1, 0.02) (§4): ``init_weights(net, "normal", 0.02)``.
+D returns logits; the losses apply the sigmoid.
 
 Shape arithmetic, with 4x4 kernels, stride 2, padding 1 doubling (G) or halving (D) the side:
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .init import init_weights
 from .shapes import check_image_sides
 
 # image_size -> (side of the first/last feature map, number of 2x resampling layers)
@@ -37,18 +39,6 @@ def _layout(image_size: int) -> tuple[int, int]:
         allowed = ", ".join(str(s) for s in _LAYOUTS)
         raise ValueError(f"DCGAN image_size must be one of {allowed}; got {image_size}")
     return _LAYOUTS[image_size]
-
-
-def dcgan_init(module: nn.Module) -> None:
-    """DCGAN §4 initialisation, for ``net.apply``: conv and linear weights ~ N(0, 0.02), biases 0;
-    batch-norm scale ~ N(1, 0.02), shift 0."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
 
 
 def upsampling_stack(width: int, n_up: int, out_channels: int) -> list[nn.Module]:
@@ -81,7 +71,7 @@ class DCGANGenerator(nn.Module):
             nn.ReLU(True),
         ]
         self.net = nn.Sequential(*layers, *upsampling_stack(width, n_up, channels))
-        self.apply(dcgan_init)
+        init_weights(self, "normal", 0.02)  # sec. 4
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.reshape(z.shape[0], self.latent_dim, 1, 1))
@@ -112,7 +102,7 @@ class DCGANDiscriminator(nn.Module):
         layers, width = downsampling_stack(channels, ndf, n_down)
         layers.append(nn.Conv2d(width, 1, base, stride=1, padding=0))
         self.net = nn.Sequential(*layers)
-        self.apply(dcgan_init)
+        init_weights(self, "normal", 0.02)  # sec. 4
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_sides(x, "DCGANDiscriminator", exact=self.image_size)

@@ -6,7 +6,7 @@ The generator is an encoder-decoder: four 4x4 stride-2 convolutions take a
 transposed convolutions bring it back to 64x64 (batch norm and ReLU, tanh at the output).
 The discriminator is the encoder followed by a 4x4 convolution to one channel; its map is
 averaged over space into one logit per image (for 64x64 input the map is already 1x1).
-Both nets reuse DCGAN's building blocks, and so its N(0, 0.02) initialisation (:func:`dcgan_init`).
+Both nets reuse DCGAN's building blocks, and so its N(0, 0.02) initialisation (:func:`.init.init_weights`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .dcgan import dcgan_init, downsampling_stack, upsampling_stack
+from .dcgan import downsampling_stack, upsampling_stack
+from .init import init_weights
 from .shapes import check_image_sides
 
 _N_DOWN = 4  # four stride-2 layers: 64 -> 32 -> 16 -> 8 -> 4
@@ -29,7 +30,7 @@ class DiscoGenerator(nn.Module):
         self.size_multiple = 2**_N_DOWN
         layers, width = downsampling_stack(in_channels, ngf, _N_DOWN)
         self.net = nn.Sequential(*layers, *upsampling_stack(width, _N_DOWN, out_channels))
-        self.apply(dcgan_init)
+        init_weights(self, "normal", 0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_sides(x, "DiscoGenerator", multiple=self.size_multiple)
@@ -44,7 +45,7 @@ class DiscoDiscriminator(nn.Module):
         layers, width = downsampling_stack(in_channels, ndf, _N_DOWN)
         layers.append(nn.Conv2d(width, 1, 4, stride=1, padding=0))
         self.net = nn.Sequential(*layers)
-        self.apply(dcgan_init)
+        init_weights(self, "normal", 0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_sides(x, "DiscoDiscriminator", multiple=2**_N_DOWN, minimum=64)

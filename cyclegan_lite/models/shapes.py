@@ -27,3 +27,10 @@ def check_image_sides(
             expected += f" and at least {minimum}"
     if not ok:
         raise ValueError(f"{model} expects {expected}; got {height}x{width}")
+
+
+def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}")
+    return value

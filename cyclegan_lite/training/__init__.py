@@ -1,7 +1,12 @@
-"""Training: the one loop (:mod:`.loop`) and one step per model family (:mod:`.gan`, :mod:`.discogan`,
-:mod:`.cyclegan`)."""
+"""Training: the model families (:mod:`.registry`: ``FAMILIES``, ``build_family``; one step each in :mod:`.gan`,
+:mod:`.discogan`, :mod:`.cyclegan`) and the one loop (:mod:`.loop`)."""
 
+from .cyclegan import CycleGANFamily
+from .discogan import DiscoGANFamily
 from .family import Family
-from .loop import FAMILIES, TrainResult, checkpoint_path, dataset_options, train
+from .gan import GANFamily
+from .loop import TrainResult, checkpoint_path, epoch_batches, train
+from .registry import FAMILIES, build_family, dataset_options, item_shape
 
-__all__ = ["FAMILIES", "Family", "TrainResult", "checkpoint_path", "dataset_options", "train"]
+__all__ = ["FAMILIES", "CycleGANFamily", "DiscoGANFamily", "Family", "GANFamily", "TrainResult", "build_family",
+           "checkpoint_path", "dataset_options", "epoch_batches", "item_shape", "train"]

@@ -8,7 +8,6 @@ import torch
 from torch import nn
 
 from ..devices import Distributed, Speed, data_parallel
-from ..losses import discriminator_loss, gradient_penalty
 from ..schedules import set_learning_rate
 
 
@@ -17,6 +16,10 @@ class Family:
 
     A subclass builds ``self.networks`` and ``self.optimizers`` in its ``__init__``, then calls ``self.ready()``,
     and implements ``train_step(batch) -> dict of losses`` with the paper's equations, and ``sample(fixed)``.
+    Every objective comes from :mod:`cyclegan_lite.losses`.
+
+    ``CycleGANFamily(cfg, device)`` is enough for a notebook: ``cfg`` is resolved (``TrainConfig.resolved``),
+    ``speed`` defaults to what ``Speed.resolve`` picks for the device and ``world`` to a single process.
 
     ``self.networks`` holds the plain modules (checkpoints, sampling, notebooks); ``self.parallel`` the same
     networks as the training step runs them, wrapped in DistributedDataParallel under ``torchrun``.
@@ -26,10 +29,16 @@ class Family:
     layouts: tuple[str, ...] = ()
     #: which network translates in which direction (GAN families: "AtoB" is the generator)
     generator_names: dict[str, str] = {}
+    #: True for the families that translate between two image domains (AtoB and BtoA), False for those that
+    #: draw from noise
+    is_translation: bool = False
 
-    def __init__(self, cfg, device: torch.device, speed: Speed, world: Distributed = Distributed(),
+    def __init__(self, cfg, device: torch.device | str, speed: Speed | None = None, world: Distributed | None = None,
                  sample_shape: tuple[int, ...] = ()):
-        self.cfg, self.device, self.speed, self.world = cfg, device, speed, world
+        cfg, device = cfg.resolved(), torch.device(device)
+        self.cfg, self.device = cfg, device
+        self.speed = Speed.resolve(cfg, device) if speed is None else speed
+        self.world = Distributed() if world is None else world
         self.sample_shape = tuple(sample_shape)
         self.networks: dict[str, nn.Module] = self.build_networks(cfg, self.sample_shape)
         self.parallel: dict[str, nn.Module] = self.networks
@@ -56,7 +65,7 @@ class Family:
             if self.speed.channels_last:
                 net.to(memory_format=torch.channels_last)
             if self.speed.compile:
-                net.compile(mode=self.cfg.compile_mode)
+                net.compile(mode=self.cfg.compile_mode, backend=self.speed.compile_backend)
         self.parallel = {name: data_parallel(net, self.device, self.world) for name, net in self.networks.items()}
 
     def to_device(self, x: torch.Tensor) -> torch.Tensor:
@@ -69,14 +78,6 @@ class Family:
         return self.speed.autocast(self.device)
 
     # -- shared pieces of the steps ---------------------------------------------------------------------------
-    def d_loss(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """The discriminator's adversarial loss on a real and a (detached) fake batch, plus WGAN-GP's penalty."""
-        fake = fake.detach()
-        loss = discriminator_loss(self.cfg.gan_mode, discriminator(real), discriminator(fake))
-        if self.cfg.gan_mode == "wgangp":
-            loss = loss + gradient_penalty(discriminator, real, fake, weight=self.cfg.lambda_gp)
-        return loss
-
     def optimize(self, name: str, loss: torch.Tensor) -> None:
         """zero_grad, backward (which DDP overlaps with averaging the gradients over processes), step."""
         optimizer = self.optimizers[name]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..devices import eager
-from ..losses import generator_loss
+from ..losses import discriminator_objective, generator_loss
 from ..models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from .family import Family
 
@@ -16,20 +16,25 @@ class GANFamily(Family):
     layouts = ("points", "flat")
     generator_names = {"AtoB": "G"}
 
-    def __init__(self, cfg, device, speed, world, sample_shape: tuple[int, ...]):
+    def __init__(self, cfg, device, speed=None, world=None, sample_shape: tuple[int, ...] = ()):
         super().__init__(cfg, device, speed, world, sample_shape)
         self.optimizers = {"G": self.adam("G"), "D": self.adam("D")}
         self.ready()
 
     @staticmethod
-    def build_networks(cfg, sample_shape):
+    def build_networks(cfg, sample_shape=()):
+        """``sample_shape``: one real item's shape, (2,) for points, (C, H, W) for images; DCGAN's defaults to
+        (input_nc, image_size, image_size)."""
         if cfg.model == "dcgan":
+            sample_shape = sample_shape or (cfg.input_nc, cfg.image_size, cfg.image_size)
             if len(sample_shape) != 3:
                 raise ValueError("--model dcgan trains on images; use --model gan for 2-D points such as 'ring'")
             channels, size = sample_shape[0], sample_shape[-1]
             G = DCGANGenerator(cfg.latent_dim, image_size=size, channels=channels, ngf=cfg.ngf)
             D = DCGANDiscriminator(image_size=size, channels=channels, ndf=cfg.ndf)
         else:
+            if not sample_shape:
+                raise ValueError("--model gan sizes its MLPs by the data: pass sample_shape, e.g. (2,) for points")
             images = len(sample_shape) == 3
             hidden = (cfg.hidden, cfg.hidden)
             G = MLPGenerator(cfg.latent_dim, out_shape=sample_shape, hidden=hidden, tanh=images)
@@ -50,7 +55,7 @@ class GANFamily(Family):
             fake = G(z)
             if self.speed.channels_last and fake.dim() == 4:
                 fake = fake.contiguous(memory_format=torch.channels_last)
-            loss_D = self.d_loss(D, real, fake)
+            loss_D = discriminator_objective(self.cfg.gan_mode, D, real, fake, self.cfg.lambda_gp)
         self.optimize("D", loss_D)
 
         # Generator: min_G  -log D(G(z))  (vanilla, non-saturating) or log(1 - D(G(z)))  (minimax)

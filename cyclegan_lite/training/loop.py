@@ -3,35 +3,33 @@ checkpoints and exact resume. What differs between families lives in their ``tra
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import random
 import shutil
+import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, default_collate
 from tqdm.auto import tqdm
 
-from ..checkpoint import check_architecture, load_checkpoint, save_checkpoint
+from ..checkpoint import check_architecture, load_run, save_checkpoint
 from ..config import ARCHITECTURE_KEYS, TrainConfig
 from ..data import open_dataset
 from ..data.device_cache import open_device_cache
 from ..devices import Distributed, Speed, init_distributed, resolve_device
 from ..evaluate import has_ground_truth, translation_scores
-from ..fileio import atomic_write
+from ..fileio import atomic_write, exclusive_lock, remove_stale_temp_files
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
-from .cyclegan import CycleGANFamily
-from .discogan import DiscoGANFamily
 from .family import Family
-from .gan import GANFamily
-
-FAMILIES: dict[str, type[Family]] = {"gan": GANFamily, "dcgan": GANFamily, "discogan": DiscoGANFamily,
-                                     "cyclegan": CycleGANFamily}
+from .registry import FAMILIES, build_family, dataset_options, item_shape
 
 
 @dataclass
@@ -54,27 +52,46 @@ class TrainResult:
     def final_losses(self, last: int = 20) -> dict[str, float]:
         """Each loss averaged over the last ``last`` steps."""
         recent = self.history[-last:]
-        names = [k for k in recent[0] if k not in ("step", "epoch", "lr")] if recent else []
-        return {k: float(np.mean([r[k] for r in recent])) for k in names}
+        names = [k for k in recent[-1] if k not in ("step", "epoch", "lr")] if recent else []
+        return {k: float(np.mean([r[k] for r in recent if k in r])) for k in names}
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
     return Path(run_dir) / "checkpoints" / "latest.pt"
 
 
-def dataset_options(cfg: TrainConfig, phase: str = "train") -> dict:
-    """The loader options of a run (``open_dataset``'s keyword arguments)."""
-    return dict(phase=phase, image_size=cfg.image_size, load_size=cfg.load_size, crop_size=cfg.crop_size,
-                preprocess=cfg.preprocess, no_flip=cfg.no_flip, input_nc=cfg.input_nc, output_nc=cfg.output_nc,
-                direction=cfg.direction, unpaired=cfg.model == "discogan", serial_batches=cfg.serial_batches,
-                seed=cfg.seed)
+def is_run_folder(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds a run of ours: its checkpoint or its loss log."""
+    return checkpoint_path(run_dir).is_file() or (run_dir / "losses.jsonl").is_file()
 
 
-def build_family(cfg: TrainConfig, device: torch.device, speed: Speed, world: Distributed, dataset) -> Family:
-    """The family object of ``cfg.model``, its networks shaped for ``dataset``'s items."""
-    first = dataset[0]
-    sample_shape = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
-    return FAMILIES[cfg.model](cfg, device, speed, world, sample_shape)
+def read_loss_log(path: Path) -> list[dict]:
+    """The records of a ``losses.jsonl``. A torn last line (the process died mid-append) is dropped with a
+    warning; a broken line before it means the file was damaged otherwise, and is refused."""
+    lines = path.read_text().splitlines()
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise ValueError(f"{path} line {number}: not a JSON record; the loss log is damaged "
+                                 f"(fix or delete that line to resume)") from None
+            warnings.warn(f"{path}: dropped its last line, cut off when the run stopped: {line[:60]!r}",
+                          stacklevel=2)
+    return records
+
+
+def collate(items: list):
+    """``default_collate``, with a clear error where the images of one batch differ in size."""
+    try:
+        return default_collate(items)
+    except RuntimeError as e:
+        if "equal size" not in str(e):
+            raise
+        raise ValueError("the images of one batch differ in size: --preprocess none and scale_width keep each "
+                         "image's own size, so train on them with --batch_size 1, or crop them to one size "
+                         "(--preprocess resize_and_crop, crop or scale_width_and_crop)") from None
 
 
 def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, shuffle: bool, world: Distributed) -> list:
@@ -124,7 +141,7 @@ class _LossLog:
         if enabled:
             run_dir.mkdir(parents=True, exist_ok=True)
         if enabled and resume_step is not None and self.path.exists():
-            self.history = [r for r in map(json.loads, self.path.read_text().splitlines()) if r["step"] <= resume_step]
+            self.history = [r for r in read_loss_log(self.path) if r["step"] <= resume_step]
             with atomic_write(self.path, "w") as f:  # forget what an interrupted run logged after its checkpoint
                 f.writelines(json.dumps(r) + "\n" for r in self.history)
         self.writer = None
@@ -140,7 +157,8 @@ class _LossLog:
         if not self.pending:
             return None
         names = list(self.pending[-1][3])
-        values = torch.stack([torch.stack([l[k].float() for k in names]) for *_, l in self.pending]).cpu().tolist()
+        values = torch.stack([torch.stack([losses[k].float() for k in names])
+                              for *_, losses in self.pending]).cpu().tolist()
         records = [{"step": s, "epoch": e, "lr": lr, **dict(zip(names, v))}
                    for (s, e, lr, _), v in zip(self.pending, values)]
         self.pending.clear()
@@ -176,24 +194,48 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     """
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides).resolved()
     world = init_distributed()
-    device = resolve_device(cfg.device, world.local_rank)
-    speed = Speed.resolve(cfg, device)
     run_dir = Path(cfg.runs_dir) / cfg.name
+    # One process at a time per run folder; the lock sits beside the folder, so --overwrite keeps it.
+    lock = (exclusive_lock(Path(cfg.runs_dir) / f".{cfg.name}.lock", f"run folder {run_dir}")
+            if world.is_main else contextlib.nullcontext())
+    with lock:
+        return _train(cfg, world, run_dir)
+
+
+def _prepare_run_folder(cfg: TrainConfig, run_dir: Path, world: Distributed) -> None:
+    """Check what ``--resume``/``--overwrite`` ask against what ``run_dir`` holds (every rank); rank 0 then
+    clears what is to be cleared."""
     ckpt_file = checkpoint_path(run_dir)
     if cfg.resume and not ckpt_file.exists():
         raise FileNotFoundError(f"--resume: {ckpt_file} does not exist; start the run without --resume first")
     if not cfg.resume and ckpt_file.exists() and not cfg.overwrite:
         raise FileExistsError(f"{run_dir} already holds a run: pass --resume to continue it, --name to start "
                               f"another one, or --overwrite to replace it")
-    if world.is_main and not cfg.resume and run_dir.exists() and cfg.overwrite:
-        shutil.rmtree(run_dir)
+    if not cfg.resume and cfg.overwrite and run_dir.exists():
+        if not is_run_folder(run_dir):
+            raise FileExistsError(f"{run_dir}: --overwrite deletes only a run folder of ours (one with "
+                                  f"checkpoints/latest.pt or losses.jsonl), and this is not one; move it away "
+                                  f"or choose another --name")
+        if world.is_main:
+            shutil.rmtree(run_dir)
+    stale = remove_stale_temp_files(run_dir) if world.is_main else []
+    if stale:
+        print(f"removed {len(stale)} temporary file(s) left by a run that was killed while writing: "
+              f"{', '.join(p.name for p in stale[:3])}", file=sys.stderr)
+
+
+def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
+    device = resolve_device(cfg.device, world.local_rank)
+    speed = Speed.resolve(cfg, device)
+    ckpt_file = checkpoint_path(run_dir)
+    _prepare_run_folder(cfg, run_dir, world)
 
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     family_cls = FAMILIES[cfg.model]
     dataset = open_dataset(cfg.data, family_cls.layouts, **dataset_options(cfg))
-    family = build_family(cfg, device, speed, world, dataset)
+    family = build_family(cfg, device, speed, world, item_shape(dataset))
     try:
         sample_set = open_dataset(cfg.data, family_cls.layouts, **dataset_options(cfg, "test"))
     except (FileNotFoundError, ValueError):
@@ -201,13 +243,12 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
     fixed = family.fixed_inputs(sample_set, cfg.n_samples, cfg.seed)
     cache = (open_device_cache(dataset, device, progress=cfg.progress and world.is_main)
              if speed.gpu_dataset and dataset.layout != "points" else None)
-    workers = cfg.num_workers if cfg.num_workers is not None else (0 if device.type == "cpu" else 4)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
 
     step, epoch, epoch_step = 0, 1, 0
     if cfg.resume:
-        ckpt = load_checkpoint(ckpt_file)
+        ckpt = load_run(ckpt_file)[0]
         check_architecture(ckpt, dataclasses.asdict(cfg), ARCHITECTURE_KEYS, ckpt_file)
         family.load_state_dict(ckpt["family"])
         step, epoch, epoch_step = (ckpt["counters"][k] for k in ("step", "epoch", "epoch_step"))
@@ -239,8 +280,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
             if log.writer is not None:
                 for label, images in rows.items():
                     if images.dim() == 4:
-                        dataformats = "HW" if images.shape[1] == 1 else "HWC"
-                        log.writer.add_image(f"samples/{label}", image_row(images), step, dataformats=dataformats)
+                        log.writer.add_image(f"samples/{label}", image_row(images), step, dataformats="HWC")
 
     started = time.perf_counter()
     done = step >= total_steps
@@ -251,7 +291,8 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         if cache is not None:  # decoded once into device memory; crops and flips on the device
             loader = cache.batches(epoch, batches, start=epoch_step)
         else:
-            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=workers,
+            loader = DataLoader(dataset, batch_sampler=batches[epoch_step:], num_workers=cfg.loader_workers(device),
+                                collate_fn=collate,
                                 pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(epoch))
         for batch in loader:
             losses = family.step(batch)
@@ -282,7 +323,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
         save_figure(loss_curves_figure(log.history, title=f"{cfg.name}: losses",
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
     scores = None
-    if world.is_main and "BtoA" in family.generator_names and has_ground_truth(sample_set):
+    if world.is_main and family.is_translation and has_ground_truth(sample_set):
         scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)

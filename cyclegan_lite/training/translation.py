@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torchvision.transforms.v2.functional import center_crop
 
 from ..devices import eager
 
@@ -11,9 +12,15 @@ class TranslationSamples:
     """Mixin for the families with two generators, named in ``generator_names`` for AtoB and BtoA."""
 
     def fixed_inputs(self, dataset, n: int, seed: int) -> dict[str, torch.Tensor]:
-        """The first ``n`` items of ``dataset`` (the test split when there is one), stacked."""
+        """The first ``n`` items of ``dataset`` (the test split when there is one), stacked.
+
+        Where the images differ in size (``--preprocess none`` or ``scale_width`` keep each one's own), all are
+        centre-cropped to the smallest height and width among them, so one grid can show them.
+        """
         items = [dataset[i] for i in range(min(n, len(dataset)))]
-        return {k: torch.stack([it[k] for it in items]) for k in ("A", "B")}
+        images = [it[k] for it in items for k in ("A", "B")]
+        h, w = min(x.shape[-2] for x in images), min(x.shape[-1] for x in images)
+        return {k: torch.stack([center_crop(it[k], [h, w]) for it in items]) for k in ("A", "B")}
 
     @eager
     @torch.no_grad()

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .toy_common import downsample, item_rng, save, steps
+from .common import downsample, item_rng, save, steps
 
 SUPERSAMPLE = 4
 COLORS = [(30, 30, 32), (110, 60, 35), (190, 140, 90), (160, 30, 40), (30, 45, 95), (225, 205, 170),

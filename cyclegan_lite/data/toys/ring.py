@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .layouts import POINTS_FILE
-from .toy_common import item_rng
+from ..layouts import POINTS_FILE
+from .common import item_rng
 
 MODES, RADIUS, STD = 8, 2.0, 0.05
 

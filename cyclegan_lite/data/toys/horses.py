@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 from skimage import data as skdata
 
-from .toy_common import item_rng, save, steps
+from .common import item_rng, save, steps
 
 SUPERSAMPLE = 2
 HORSE_COATS = [(150, 82, 42), (112, 62, 32), (72, 46, 30), (186, 140, 92), (128, 96, 70), (165, 110, 60)]

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from .toy_common import item_rng, save, steps
+from .common import item_rng, save, steps
 
 
 def make_digits(out: Path, n: int, size: int | None, seed: int, progress: bool) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .celeba import ATTRIBUTES, ATTRIBUTES_FILE, IMAGE_SIZE, IMAGES_DIR, PARTITION_FILE, format_attributes, image_name
-from .toy_common import item_rng, save, steps
+from ..celeba import ATTRIBUTES, ATTRIBUTES_FILE, IMAGE_SIZE, IMAGES_DIR, PARTITION_FILE, format_attributes, image_name
+from .common import item_rng, save, steps
 
 SUPERSAMPLE = 2
 SKIN = [(255, 224, 196), (241, 194, 160), (224, 172, 130), (198, 140, 100), (160, 105, 70), (110, 72, 50)]

@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+
+from ...fileio import exclusive_lock, honour_umask
 
 FORMAT_VERSION = 3  # bump when any maker's output changes, so stale cached sets are not reused
 
@@ -42,19 +45,19 @@ def _lazy(module: str, function: str) -> Callable[[Path, int, int | None, int, b
 
 TOY_DATASETS: dict[str, ToySpec] = {
     "ring": ToySpec("points", 8000, None, "2-D mixture of 8 Gaussians on a circle of radius 2 (n = points)",
-                    _lazy("toy_ring", "make_ring")),
+                    _lazy("ring", "make_ring")),
     "digits": ToySpec("flat", 1797, 32, "scikit-learn's 8x8 handwritten digits upscaled, grayscale PNG",
-                      _lazy("toy_digits", "make_digits")),
+                      _lazy("digits", "make_digits")),
     "toy-anime-faces": ToySpec("flat", 1000, 64, "drawn cartoon faces, JPEG (the real cropped set: 96x96)",
-                               _lazy("toy_anime", "make_anime_faces")),
+                               _lazy("anime", "make_anime_faces")),
     "toy-edges2handbags": ToySpec("side_by_side", 1000, 64,
                                   "drawn bags, edges left | photo right, train/ and val/ (n//10); size per half",
-                                  _lazy("toy_bags", "make_bags")),
+                                  _lazy("bags", "make_bags")),
     "toy-horse2zebra": ToySpec("unpaired", 400, 64,
                                "horse silhouette plain (A) or striped (B); n in trainA, 5n/4 in trainB, "
-                               "a tenth in testA/testB with ground truth", _lazy("toy_horses", "make_horses")),
+                               "a tenth in testA/testB with ground truth", _lazy("horses", "make_horses")),
     "mini-celeba": ToySpec("flat", 500, None, "drawn faces in CelebA's layout (178x218, 40 attributes, Male shows)",
-                           _lazy("toy_celeba", "make_celeba")),
+                           _lazy("celeba", "make_celeba")),
 }
 
 
@@ -84,6 +87,7 @@ def _build(spec: ToySpec, name: str, target: Path, n: int | None, size: int | No
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        honour_umask(tmp, directory=True)  # mkdtemp makes it 0700; classmates should be able to read the set
         spec.maker(tmp, n, size, seed, progress)
         os.rename(tmp, target)
     except BaseException:
@@ -102,11 +106,17 @@ def make_toy(name: str, out_dir: str | os.PathLike, *, n: int | None = None, siz
     """
     spec = _spec(name)
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        if not out_dir.is_dir() or any(out_dir.iterdir()):
-            raise FileExistsError(f"{out_dir}: already exists and is not an empty folder; choose a new --out")
-        out_dir.rmdir()
-    return _build(spec, name, out_dir, n, size, seed, progress)
+    with _building(out_dir):  # a second `data make` into the same folder waits, then finds it taken
+        if out_dir.exists():
+            if not out_dir.is_dir() or any(out_dir.iterdir()):
+                raise FileExistsError(f"{out_dir}: already exists and is not an empty folder; choose a new --out")
+            out_dir.rmdir()
+        return _build(spec, name, out_dir, n, size, seed, progress)
+
+
+def _building(target: Path):
+    """The lock that lets one process at a time make ``target`` (a hidden file beside it; others wait)."""
+    return exclusive_lock(target.parent / f".{target.name}.lock", f"dataset folder {target}", wait=True)
 
 
 def default_cache_dir() -> Path:
@@ -123,8 +133,12 @@ def toy_path(name: str, cache_dir: str | os.PathLike | None = None, *, progress:
     if target.is_dir():
         return target
     try:
-        return _build(spec, name, target, None, None, 0, progress)
-    except OSError:
-        if target.is_dir():  # another process finished the same set first
-            return target
-        raise
+        with _building(target):
+            if target.is_dir():  # another process made the same set while we waited
+                return target
+            return _build(spec, name, target, None, None, 0, progress)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise PermissionError(f"cannot make the toy dataset {name} in the cache folder {cache} ({e.strerror}); "
+                              f"set CYCLEGAN_LITE_CACHE to a folder you may write to") from None

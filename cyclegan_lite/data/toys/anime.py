@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .toy_common import downsample, item_rng, save, steps
+from .common import downsample, item_rng, save, steps
 
 SUPERSAMPLE = 3
 HAIR = [(35, 30, 40), (105, 65, 40), (235, 205, 115), (195, 55, 45), (240, 140, 180), (75, 115, 215),
