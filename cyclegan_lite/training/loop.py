@@ -324,7 +324,8 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
     scores = None
     if world.is_main and family.is_translation and has_ground_truth(sample_set):
-        scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
+        g_ba = family.generator("BtoA") if "BtoA" in family.generator_names else None  # pix2pix: AtoB only
+        scores = translation_scores(family.generator("AtoB"), g_ba, sample_set)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)
         log.add_scores(scores, step)
