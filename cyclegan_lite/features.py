@@ -59,6 +59,13 @@ TRAIN_COUNTS = {"toy-horse2zebra": 120, "toy-edges2handbags": 150, "toy-anime-fa
                 "digits": 150}
 
 
+def toy_domains(data: str, direction: str = "AtoB") -> tuple[str, ...] | None:
+    """The toy domains of dataset ``data`` ((A, B) as a run with ``direction`` sees them), or None where ``data``
+    is no embedded toy set the classifier knows (a folder, mini-celeba's mixed faces)."""
+    domains = TOY_DOMAINS.get(str(data))
+    return domains[::-1] if domains and direction == "BtoA" else domains
+
+
 class FeatureCacheWarning(UserWarning):
     """The cached feature network could not be read and is trained again."""
 
@@ -87,6 +94,7 @@ class ToyDomainNet(nn.Module):
 
     num_features = WIDTH  # read by torchmetrics' FrechetInceptionDistance
     domains = DOMAINS
+    name = "toy"
 
     def __init__(self):
         super().__init__()
@@ -269,6 +277,7 @@ class InceptionFeatures(nn.Module):
     our [-1, 1] images: grey repeated to RGB, then converted to the 8-bit images it expects."""
 
     num_features = 2048
+    name = "inception"
 
     def __init__(self, net: nn.Module):
         super().__init__()

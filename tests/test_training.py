@@ -122,7 +122,9 @@ def test_translations_are_scored_against_ground_truth(tmp_path):
                    **dict(TINY_CYCLEGAN, load_size=32, crop_size=32))
     scores = json.loads((result.run_dir / "scores.json").read_text())
     assert scores == {"step": 2, **result.scores}
-    assert set(result.scores) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA"}
+    assert set(result.scores) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA", "distribution"}
+    assert set(result.scores["distribution"]) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA"}
+    assert all({"kid", "kid_std", "fid"} <= set(s) for s in result.scores["distribution"].values())
 
     # Each test image is scored once; the identity baseline is the input itself against the truth.
     dataset = open_dataset(str(data), ("unpaired",), **dataset_options(result.config, "test"))

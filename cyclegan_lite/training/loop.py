@@ -25,6 +25,7 @@ from ..data import open_dataset
 from ..data.device_cache import open_device_cache
 from ..devices import Distributed, Speed, init_distributed, resolve_device
 from ..evaluate import has_ground_truth, translation_scores
+from ..features import toy_domains
 from ..fileio import atomic_write, exclusive_lock, remove_stale_temp_files
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
@@ -43,7 +44,7 @@ class TrainResult:
     steps: int = 0
     epochs: int = 0          # epochs completed
     seconds: float = 0.0
-    scores: dict | None = None  # translation scores against ground truth, when the test set has it
+    scores: dict | None = None  # translation scores against ground truth (and "distribution"), when the test set has it
 
     @property
     def checkpoint(self) -> Path:
@@ -317,7 +318,10 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
     log.close()
     scores = None
     if world.is_main and family.is_translation and has_ground_truth(sample_set):
-        scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
+        # paired scores against the ground truth, and KID/FID on the toy-domain features (under "distribution")
+        scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set,
+                                    distribution=True, domains=toy_domains(cfg.data, cfg.direction),
+                                    seed=cfg.seed)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)
     epochs_done = epoch if epoch_step >= per_epoch else epoch - 1
