@@ -1,0 +1,54 @@
+"""The exercise checks: a right answer passes, a wrong one gets a hint naming what differs, an unfinished one
+or a crashing one gets a message, and none of them raises."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from cyclegan_lite.exercises import EXERCISES, check, compare, results
+
+
+def test_a_right_answer_passes(capsys):
+    assert check("01.non_saturating_loss", lambda fake: F.binary_cross_entropy_with_logits(
+        fake, torch.ones_like(fake)))
+    assert capsys.readouterr().out.startswith("\u2713 ")
+    assert results()["01.non_saturating_loss"] is True
+
+
+def test_a_known_mistake_gets_its_own_hint(capsys):
+    assert not check("01.non_saturating_loss", lambda fake: -F.softplus(fake).mean())  # log(1 - sigmoid)
+    assert "that is the saturating log(1 - D(G(z)))" in capsys.readouterr().out
+    assert not check("01.non_saturating_loss", lambda fake: -torch.log(torch.sigmoid(fake)).mean())
+    assert "holds inf or nan" in capsys.readouterr().out  # sigmoid rounds to 0 for large negative logits
+
+
+def test_a_wrong_value_or_shape_is_named(capsys):
+    assert not check("01.optimal_discriminator", lambda p_data, p_g: p_g / (p_data + p_g))
+    out = capsys.readouterr().out
+    assert out.startswith("\u2717 ") and "differs at index" in out and "expected" in out
+    assert not check("01.optimal_discriminator", lambda p_data, p_g: (p_data / (p_data + p_g))[None])
+    assert "has shape (1, 50); expected (50,)" in capsys.readouterr().out
+
+
+def test_unfinished_and_crashing_code_are_messages_not_tracebacks(capsys):
+    def unfinished(real, fake):
+        raise NotImplementedError
+
+    def crashing(real, fake):
+        return real @ fake  # (64, 1) @ (64, 1): a shape error inside the student's code
+
+    assert not check("01.discriminator_loss", unfinished)
+    assert "not done yet" in capsys.readouterr().out
+    assert not check("01.discriminator_loss", crashing)
+    out = capsys.readouterr().out
+    assert "your code raised RuntimeError" in out and "return real @ fake" in out and out.count("\n") == 1
+    assert results()["01.discriminator_loss"] is False
+
+
+def test_every_registered_exercise_has_a_title_and_a_passing_reference():
+    check("01.discriminator_loss", lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+          + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)))
+    assert all(ex.title for ex in EXERCISES.values())
+    assert compare(torch.ones(3), torch.ones(3), "x") is None
+    assert "inf or nan" in compare(torch.tensor([float("inf")]), torch.ones(1), "x")
