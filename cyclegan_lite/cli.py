@@ -1,4 +1,4 @@
-"""``python -m cyclegan_lite``: train | translate | sample | export | data.
+"""``python -m cyclegan_lite``: train | translate | sample | export | score | data.
 
 Every ``train`` option comes from :class:`cyclegan_lite.config.TrainConfig`, so its defaults live in one place.
 Errors a user can fix (a wrong path, a typo in an option, a checkpoint from another configuration) are printed
@@ -155,13 +155,27 @@ def build_parser() -> argparse.ArgumentParser:
                         help="image side of the example input; ONNX models are fixed to it (default: 256)")
     _add_generator_options(export)
 
-    score = sub.add_parser("score", help="score a translation checkpoint against paired ground truth",
-                           description="Translate the test set both ways and compare with its ground truth "
-                                       "(testA_truth/, testB_truth/; the toy-horse2zebra set has them): mean L1, "
-                                       "PSNR and SSIM, next to the identity baseline.")
-    score.add_argument("--checkpoint", required=True,
-                       help="a translation checkpoint (.pt): discogan, cyclegan, pix2pix (AtoB only) or ugatit")
+    score = sub.add_parser(
+        "score", help="score a checkpoint: paired L1/PSNR/SSIM where there is ground truth, KID/FID always",
+        description="Translation checkpoints (cyclegan, discogan, ugatit; pix2pix AtoB only): translate the test "
+                    "set both ways; where it has "
+                    "ground truth (testA_truth/, testB_truth/; toy-horse2zebra has them) print mean L1, PSNR and "
+                    "SSIM, and for every set KID (and FID where the image count allows) of the translations "
+                    "against the target domain's real test images; each next to the identity baseline (the "
+                    "input itself). GAN and DCGAN checkpoints: KID/FID of samples against the real images, next "
+                    "to an untrained generator of the same architecture. The default features are a small "
+                    "toy-domain classifier that needs no download (see cyclegan_lite/features.py for what it can "
+                    "tell); --features inception is the standard FID network, which needs its weights download.")
+    score.add_argument("--checkpoint", required=True, help="a checkpoint of ours (.pt)")
     score.add_argument("--data", default=None, help="toy name or folder (default: the data it was trained on)")
+    score.add_argument("--features", default="toy", choices=("toy", "inception"),
+                       help="feature network of KID/FID: toy (offline; trained once in seconds and cached) or "
+                            "inception (InceptionV3; needs torch-fidelity and a weights download) (default: toy)")
+    score.add_argument("--inception_weights", default=None, metavar="FILE",
+                       help="InceptionV3 weights file for --features inception, where it cannot be downloaded")
+    score.add_argument("--n", type=_count(4), default=1000,
+                       help="GAN/DCGAN: at most this many real images, and as many samples (default: 1000)")
+    score.add_argument("--seed", type=int, default=0, help="seed of the samples and KID's subsets (default: 0)")
     score.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
 
     from .data.commands import register
@@ -263,27 +277,84 @@ def _export(args) -> int:
     return 0
 
 
+def _print_distribution(scores: dict[str, dict], title: str) -> None:
+    """A KID/FID table, one row per entry of ``scores``, then the notes (FID not computed, too few images)."""
+    first = next(iter(scores.values()))
+    features = first.get("features", "")
+    print(f"\n{title}" + (f"; features: {features}" if features else ""))
+    print(f"{'':20}{'KID':>9}{'+- std':>9}{'FID':>9}{'in domain':>11}")
+
+    def number(value, width, digits=4):
+        return f"{value:{width}.{digits}f}" if value is not None else f"{'n/a':>{width}}"
+
+    notes = []
+    for name, s in scores.items():
+        domain = number(s.get("in_domain"), 11, 2) if "in_domain" in s else f"{'':11}"
+        print(f"{name:20}{number(s['kid'], 9)}{number(s['kid_std'], 9)}{number(s['fid'], 9, 2)}{domain}")
+        notes += [s[k] for k in ("note", "fid_note") if k in s and s[k] not in notes]
+    for note in notes:
+        print(f"  {note}")
+
+
 def _score(args) -> int:
     import dataclasses
 
-    from .checkpoint import CheckpointError, load_run
+    from .checkpoint import load_run
     from .data import open_dataset
-    from .evaluate import has_ground_truth, translation_scores
+    from .evaluate import feature_network, translation_scores
+    from .features import toy_domains
     from .training import FAMILIES, dataset_options
 
     cfg = load_run(args.checkpoint)[1]
-    if not FAMILIES[cfg.model].is_translation:
-        raise CheckpointError(f"{args.checkpoint}: a {cfg.model} checkpoint draws from noise; nothing to score")
     cfg = dataclasses.replace(cfg, data=args.data or cfg.data)
-    dataset = open_dataset(cfg.data, FAMILIES[cfg.model].layouts, **dataset_options(cfg, "test"))
-    if not has_ground_truth(dataset):
-        raise ValueError(f"{cfg.data}: its test set has no ground truth (testA_truth/ and testB_truth/)")
+    family = FAMILIES[cfg.model]
+    features = feature_network(args.features, args.inception_weights)  # fails early, in one line, when offline
+    options = dict(features=features, seed=args.seed)
+    if not family.is_translation:
+        return _score_samples(args, cfg, options)
+    dataset = open_dataset(cfg.data, family.layouts, **dataset_options(cfg, "test"))
+    domains = toy_domains(cfg.data, cfg.direction) if args.features == "toy" else None
     g_ab = _load(args, "AtoB").net
-    g_ba = _load(args, "BtoA").net if "BtoA" in FAMILIES[cfg.model].generator_names else None  # pix2pix: AtoB only
-    scores = translation_scores(g_ab, g_ba, dataset)
-    print(f"{'':16}{'L1':>8}{'PSNR dB':>10}{'SSIM':>8}")
-    for name, s in scores.items():
-        print(f"{name:16}{s['l1']:8.4f}{s['psnr']:10.2f}{s['ssim']:8.4f}")
+    g_ba = _load(args, "BtoA").net if "BtoA" in family.generator_names else None  # pix2pix: AtoB only
+    scores = translation_scores(g_ab, g_ba, dataset, distribution=True, domains=domains, **options)
+    distribution = scores.pop("distribution")
+    if scores:
+        print("paired scores against the ground truth (identity: the input itself)")
+        print(f"{'':16}{'L1':>8}{'PSNR dB':>10}{'SSIM':>8}")
+        for name, s in scores.items():
+            print(f"{name:16}{s['l1']:8.4f}{s['psnr']:10.2f}{s['ssim']:8.4f}")
+    else:
+        print(f"{cfg.data}: its test set has no ground truth (testA_truth/, testB_truth/); no paired scores")
+    _print_distribution(distribution, "distribution scores: translations vs the target domain's test images "
+                                      "(identity: the input itself; lower is closer)")
+    return 0
+
+
+def _score_samples(args, cfg, options: dict) -> int:
+    """KID/FID of a GAN or DCGAN's samples against its real images, next to an untrained generator."""
+    import torch
+
+    from .data import open_dataset
+    from .evaluate import sample_scores
+    from .features import toy_domains
+    from .training import FAMILIES, dataset_options
+
+    real_set = open_dataset(cfg.data, FAMILIES[cfg.model].layouts, **{**dataset_options(cfg), "no_flip": True})
+    if real_set.layout == "points":
+        raise ValueError(f"{cfg.data}: 2-D points; KID and FID compare images (plot the samples instead: "
+                         f"lesson 01)")
+    n = min(args.n, len(real_set))
+    real = torch.stack([real_set[i] for i in range(n)])
+    gen = _load(args, "AtoB")
+    torch.manual_seed(cfg.seed)  # as the run started: same architecture, same initial weights
+    untrained = FAMILIES[cfg.model].build_networks(cfg, tuple(real.shape[1:]))["G"]
+    untrained.to(next(gen.net.parameters()).device)
+    domains = toy_domains(cfg.data) if args.features == "toy" else None
+    domain = domains[0] if domains else None
+    scores = {name: sample_scores(net, gen.latent_dim, real, n=n, domain=domain, **options)
+              for name, net in (("samples", gen.net), ("untrained_G", untrained))}
+    _print_distribution(scores, f"distribution scores: {n} samples vs {n} real images of {cfg.data} "
+                                f"(untrained_G: the same generator before training; lower is closer)")
     return 0
 
 
@@ -309,13 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .checkpoint import CheckpointError
     from .data.commands import run as run_data
+    from .features import InceptionUnavailableError
     from .fileio import LockedError
 
     handlers = {"train": _train, "translate": _translate, "sample": _sample, "export": _export, "score": _score,
                 "data": run_data}
     try:
         return handlers[args.command](args)
-    except (CheckpointError, ValueError, LockedError) as e:
+    except (CheckpointError, ValueError, LockedError, InceptionUnavailableError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # FileNotFoundError and FileExistsError carry our own messages; others their path

@@ -1,10 +1,19 @@
-"""Scoring translations against paired ground truth (the toy sets carry it: ``testA_truth/``, ``testB_truth/``).
+"""Scoring generated images: against paired ground truth, and as a distribution against real images.
 
-Standard FID needs InceptionV3 weights that cannot be had offline; with ground truth the error of a translation
-can be measured exactly instead (mean L1, PSNR, SSIM), next to the identity baseline ("translate" by copying).
+Paired scores: the toy translation sets carry ground truth (``testA_truth/``, ``testB_truth/``), so the error of
+a translation can be measured exactly (mean L1, PSNR, SSIM), next to the identity baseline ("translate" by
+copying).
+
+Distribution scores: KID (Binkowski et al. 2018) and FID (Heusel et al. 2017), computed by torchmetrics on the
+features of a fixed network. Standard FID uses InceptionV3, whose weights need a download; the default here is
+the toy-domain classifier of :mod:`cyclegan_lite.features`, which needs none (its docstring says what its
+features can and cannot tell). ``distribution_scores(fake, real, domain="zebra")`` is the one call lessons need.
 """
 
 from __future__ import annotations
+
+import os
+import warnings
 
 import numpy as np
 import torch
@@ -15,6 +24,10 @@ from torch.utils.data import DataLoader
 from .devices import eager
 
 PSNR_CAP = 100.0  # dB reported for identical images (the true value is infinite)
+FEATURES = ("toy", "inception")  # the feature networks of distribution_scores
+KID_SUBSETS = 100
+MIN_IMAGES = 4  # fewer on either side: no distribution scores (None, with a note)
+KID_MAX_SUBSET = 1000  # torchmetrics' default subset size, used where both sets have 2000 images or more
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -60,34 +73,208 @@ def has_ground_truth(dataset) -> bool:
 
 @eager
 @torch.no_grad()
-def translation_scores(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16) -> dict[str, dict]:
-    """Scores of G_AB(A) against A's truth and G_BA(B) against B's, each image counted once, plus the identity
-    baseline (the input itself) for both directions. ``g_ba=None`` (pix2pix: one generator) scores AtoB only."""
+def translate_test_set(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16
+                       ) -> dict[str, torch.Tensor]:
+    """Every test image translated, each counted once (the loader repeats the shorter folder): ``A``, ``B`` (the
+    inputs), ``AtoB`` = G_AB(A), ``BtoA`` = G_BA(B), and ``A_truth``, ``B_truth`` where the set has them. CPU
+    float tensors in [-1, 1]. ``g_ba=None`` (pix2pix: one generator) translates A only."""
     device = next(g_ab.parameters()).device
+    truth = has_ground_truth(dataset)
+    generators = {"A": (g_ab, "AtoB"), "B": (g_ba, "BtoA")}
     seen: dict[str, set] = {"A": set(), "B": set()}
-    collected: dict[str, list] = {k: [] for k in ("AtoB", "BtoA", "A", "B", "A_truth", "B_truth")}
-    directions = [("A", g_ab, "AtoB")] + ([("B", g_ba, "BtoA")] if g_ba is not None else [])
-    modes = [g.training for _, g, _ in directions]
-    for _, g, _ in directions:
+    collected: dict[str, list] = {k: [] for side, (g, out) in generators.items()
+                                  for k in (side, *([out] if g is not None else []),
+                                            *([f"{side}_truth"] if truth else []))}
+    nets = [g for g, _ in generators.values() if g is not None]
+    modes = [g.training for g in nets]
+    for g in nets:
         g.eval()
     try:
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
-            for side, generator, out in directions:
+            for side, (generator, out) in generators.items():
                 new = [i for i, p in enumerate(batch[f"{side}_path"]) if p not in seen[side]]
                 seen[side].update(batch[f"{side}_path"][i] for i in new)
                 if new:
                     x = batch[side][new]
-                    collected[out].append(generator(x.to(device)).float().cpu())
                     collected[side].append(x)
-                    collected[f"{side}_truth"].append(batch[f"{side}_truth"][new])
+                    if generator is not None:
+                        collected[out].append(generator(x.to(device)).float().cpu())
+                    if truth:
+                        collected[f"{side}_truth"].append(batch[f"{side}_truth"][new])
     finally:
-        for (_, g, _), mode in zip(directions, modes):
+        for g, mode in zip(nets, modes):
             g.train(mode)
-    cat = {k: torch.cat(v) for k, v in collected.items() if v}
-    scores = {"AtoB": paired_scores(cat["AtoB"], cat["A_truth"])}
-    if g_ba is not None:
-        scores["BtoA"] = paired_scores(cat["BtoA"], cat["B_truth"])
-    scores["identity_AtoB"] = paired_scores(cat["A"], cat["A_truth"])
-    if g_ba is not None:
-        scores["identity_BtoA"] = paired_scores(cat["B"], cat["B_truth"])
+    return {k: torch.cat(v) for k, v in collected.items()}
+
+
+def translation_scores(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16, *,
+                       distribution: bool = False, domains: tuple[str, str] | None = None,
+                       **distribution_options) -> dict[str, dict]:
+    """Scores of G_AB(A) against A's truth and G_BA(B) against B's, each image counted once, plus the identity
+    baseline (the input itself) for both directions; ``g_ba=None`` (pix2pix: one generator) scores AtoB only.
+
+    With ``distribution=True`` the result also holds ``"distribution"``: ``distribution_scores`` of each
+    direction's translations against the real test images of its target domain (AtoB: G_AB(A) vs B), and of
+    the identity baseline (identity_AtoB: A itself vs B), under the same names; ``domains``: the toy
+    domains of A and B, where known (``cyclegan_lite.features.TOY_DOMAINS``). A set without ground truth then
+    gets the distribution scores alone; without either, ValueError.
+    """
+    truth = has_ground_truth(dataset)
+    if not truth and not distribution:
+        raise ValueError("the test set has no ground truth (testA_truth/ and testB_truth/) to score against")
+    images = translate_test_set(g_ab, g_ba, dataset, batch_size)
+    directions = [("AtoB", "A", "B")] + ([("BtoA", "B", "A")] if g_ba is not None else [])
+    scores: dict[str, dict] = {}
+    if truth:
+        scores = {name: paired_scores(images[name], images[f"{source}_truth"]) for name, source, _ in directions}
+        scores |= {f"identity_{name}": paired_scores(images[source], images[f"{source}_truth"])
+                   for name, source, _ in directions}
+    if distribution:
+        domain_of = dict(zip("AB", domains)) if domains else {"A": None, "B": None}
+        pairs = [(name, name, target) for name, _, target in directions]
+        pairs += [(f"identity_{name}", source, target) for name, source, target in directions]
+        scores["distribution"] = {name: distribution_scores(images[fake], images[target], domain=domain_of[target],
+                                                            **distribution_options)
+                                  for name, fake, target in pairs}
     return scores
+
+
+def sample_scores(generator: nn.Module, latent_dim: int, real, n: int | None = None, seed: int = 0,
+                  batch_size: int = 64, **distribution_options) -> dict:
+    """``distribution_scores`` of ``n`` samples G(z) (default: as many as ``real`` has), z drawn with ``seed``,
+    against the ``real`` images."""
+    real = _as_batch(real)
+    n = n or len(real)
+    device = next(generator.parameters()).device
+    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+    mode = generator.training
+    generator.eval()
+    try:
+        with torch.no_grad():
+            fake = torch.cat([generator(z[i:i + batch_size].to(device)).float().cpu()
+                              for i in range(0, n, batch_size)])
+    finally:
+        generator.train(mode)
+    return distribution_scores(fake, real, seed=seed, **distribution_options)
+
+def _as_batch(images) -> torch.Tensor:
+    """A (N, C, H, W) tensor from a tensor or a list of batches / single images."""
+    if isinstance(images, torch.Tensor):
+        x = images
+    else:
+        parts = [t if t.dim() == 4 else t[None] for t in images]
+        if not parts:
+            raise ValueError("expected images, got an empty list")
+        x = torch.cat([t.to(parts[0].device) for t in parts])
+    if x.dim() == 3:
+        x = x[None]
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"expected images (N, 1 or 3, H, W) in [-1, 1], got shape {tuple(x.shape)}")
+    return x.detach()
+
+
+def feature_network(features: str = "toy", inception_weights: str | os.PathLike | None = None) -> nn.Module:
+    """The feature network of ``distribution_scores``: ``"toy"`` (the toy-domain classifier, trained and cached on
+    first use) or ``"inception"`` (InceptionV3, downloaded by torch-fidelity or read from ``inception_weights``;
+    ``cyclegan_lite.features.InceptionUnavailableError`` with one line when it cannot be had)."""
+    from .features import inception_features, toy_features
+
+    if features == "toy":
+        return toy_features()
+    if features == "inception":
+        return inception_features(inception_weights)
+    raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
+
+
+@eager
+@torch.no_grad()
+def distribution_scores(fake, real, *, domain: str | None = None, features: str | nn.Module = "toy",
+                        subset_size: int | None = None, subsets: int = KID_SUBSETS, seed: int = 0,
+                        batch_size: int = 64, device: str | torch.device | None = None,
+                        inception_weights: str | os.PathLike | None = None) -> dict:
+    """How far the distribution of ``fake`` images is from that of ``real`` ones, seen through a feature network.
+
+    ``fake``, ``real``: images (N, C, H, W) in [-1, 1] (C = 1 or 3, any size; a list of batches works too).
+    ``features``: ``"toy"`` (default, offline), ``"inception"`` (needs the weights download), or a module mapping
+    such images to (N, F) features. ``domain``: with the toy features, the toy domain ``fake`` should belong to
+    (one of ``cyclegan_lite.features.DOMAINS``); adds the share of each set the classifier puts there.
+
+    Returns ``{"kid": mean, "kid_std": std, "fid": value or None, ...}``:
+
+    - ``kid``: the kernel (polynomial, degree 3) MMD^2 between the two feature sets, unbiased, averaged over
+      ``subsets`` random subsets of ``subset_size`` images of each (default: half the smaller set, at most 1000),
+      drawn with ``seed``. About 0 for two samples of one distribution (it can dip below 0); larger is further.
+      ``kid_std``: its spread over the subsets, not the error of the mean.
+    - ``fid``: the Frechet distance between Gaussians fitted to the two feature sets, or None where either set
+      has fewer images than the features are wide (``fid_note`` says so): its covariances would be singular.
+    - with fewer than ``MIN_IMAGES`` (4) on either side, ``kid``, ``kid_std`` and ``fid`` are None and ``note``
+      says why.
+    - ``n_fake``, ``n_real``, ``subset_size``, ``features`` (the network's name and width); with ``domain``,
+      ``in_domain`` and ``real_in_domain`` (shares in [0, 1]: a low ``real_in_domain`` means the toy classifier
+      does not recognise the real images, and its features say little about them).
+    """
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    fake, real = _as_batch(fake), _as_batch(real)
+    n_fake, n_real = len(fake), len(real)
+    if min(n_fake, n_real) < MIN_IMAGES:  # a smoke run's handful of test images: say so rather than fail
+        return {"kid": None, "kid_std": None, "fid": None, "n_fake": n_fake, "n_real": n_real,
+                "note": f"too few images to compare distributions (at least {MIN_IMAGES} on each side, got "
+                        f"{n_fake} fake and {n_real} real)"}
+    name = features if isinstance(features, str) else getattr(features, "name", type(features).__name__)
+    net = feature_network(features, inception_weights) if isinstance(features, str) else features
+    if domain is not None:
+        domains = getattr(net, "domains", None)
+        if domains is None:
+            raise ValueError(f"domain={domain!r} needs the toy-domain features (features='toy')")
+        if domain not in domains:
+            raise ValueError(f"unknown toy domain {domain!r}; the toy domains are: {', '.join(domains)}")
+    device = torch.device(device) if device is not None else fake.device
+    modes = net.training
+    net.to(device).eval()
+    try:
+        feats = {}
+        for side, images in (("fake", fake), ("real", real)):
+            feats[side] = torch.cat([net(images[i:i + batch_size].to(device)).float()
+                                     for i in range(0, len(images), batch_size)])
+        width = feats["fake"].shape[1]
+        size = subset_size or min(KID_MAX_SUBSET, max(2, min(n_fake, n_real) // 2))
+        if size > min(n_fake, n_real):
+            raise ValueError(f"subset_size {size} is larger than the smaller set ({min(n_fake, n_real)} images)")
+        # torchmetrics computes the statistics; the features are computed once above and fed through an identity
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
+            kid = KernelInceptionDistance(feature=_Identity(width), subsets=subsets, subset_size=size).to(device)
+        kid.update(feats["real"], real=True)
+        kid.update(feats["fake"], real=False)
+        with torch.random.fork_rng(devices=[]):  # its subsets come from the global generator: seed it, then restore
+            torch.manual_seed(seed)
+            kid_mean, kid_std = kid.compute()
+        scores = {"kid": float(kid_mean), "kid_std": float(kid_std), "fid": None}
+        if min(n_fake, n_real) >= width:
+            fid = FrechetInceptionDistance(feature=_Identity(width)).to(device)
+            fid.update(feats["real"], real=True)
+            fid.update(feats["fake"], real=False)
+            scores["fid"] = float(fid.compute())
+        else:
+            scores["fid_note"] = f"FID needs at least {width} images on each side (the feature width)"
+        scores.update(n_fake=n_fake, n_real=n_real, subset_size=size, features=f"{name} ({width} features)")
+        if domain is not None:
+            index = net.domains.index(domain)
+            for key, side in (("in_domain", "fake"), ("real_in_domain", "real")):
+                scores[key] = float((net.head(feats[side]).argmax(1) == index).float().mean())
+    finally:
+        net.train(modes)
+    return scores
+
+
+class _Identity(nn.Module):
+    """A ``feature`` module for torchmetrics that passes precomputed features through."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.num_features = width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x

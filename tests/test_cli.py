@@ -71,8 +71,47 @@ def test_score_prints_translation_and_identity_rows(tmp_path, capsys):
                  "--max_steps", "1", *TINY]) == 0
     capsys.readouterr()
     assert main(["score", "--checkpoint", str(tmp_path / "s" / "checkpoints" / "latest.pt"), "--device", "cpu"]) == 0
-    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
-    assert rows == ["AtoB", "BtoA", "identity_AtoB", "identity_BtoA"]
+    out = capsys.readouterr().out
+    paired, distribution = out.split("distribution scores")
+    names = ["AtoB", "BtoA", "identity_AtoB", "identity_BtoA"]
+    assert [line.split()[0] for line in paired.splitlines()[2:] if line.strip()] == names
+    rows = [line.split() for line in distribution.splitlines()[2:] if line.strip() and not line.startswith(" ")]
+    assert [row[0] for row in rows] == names  # 1 + 1 test images here: too few, so n/a, with a note that says so
+    assert all(row[1:4] == ["n/a"] * 3 for row in rows) and "too few images" in distribution
+
+
+def test_score_compares_dcgan_samples_with_the_real_images_and_an_untrained_generator(tmp_path, flat_folder, capsys):
+    assert main(["train", "--model", "dcgan", "--data", str(flat_folder), "--image_size", "32", "--ngf", "8",
+                 "--ndf", "8", "--latent_dim", "8", "--batch_size", "4", "--max_steps", "2", "--runs_dir",
+                 str(tmp_path), "--name", "faces", "--num_workers", "0", "--no_progress"]) == 0
+    ckpt = str(tmp_path / "faces" / "checkpoints" / "latest.pt")
+    capsys.readouterr()
+    assert main(["score", "--checkpoint", ckpt, "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:] if line and not line.startswith(" ")}
+    assert set(rows) == {"samples", "untrained_G"} and all(float(r[0]) == float(r[0]) for r in rows.values())
+    assert "16 samples vs 16 real images" in out and "FID needs at least 64 images" in out
+
+
+def test_score_with_inception_offline_is_one_line(tmp_path, flat_folder, capsys, monkeypatch):
+    import urllib.error
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    fidelity = pytest.importorskip("torch_fidelity.feature_extractor_inceptionv3")
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(fidelity, "load_state_dict_from_url", offline)
+    assert main(["train", "--model", "dcgan", "--data", str(flat_folder), "--image_size", "32", "--ngf", "8",
+                 "--ndf", "8", "--latent_dim", "8", "--batch_size", "4", "--max_steps", "1", "--runs_dir",
+                 str(tmp_path), "--name", "g", "--num_workers", "0", "--no_progress"]) == 0
+    capsys.readouterr()
+    ckpt = str(tmp_path / "g" / "checkpoints" / "latest.pt")
+    assert main(["score", "--checkpoint", ckpt, "--device", "cpu", "--features", "inception"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --features inception needs the InceptionV3 weights download")
+    assert "Traceback" not in err and len([line for line in err.splitlines() if line.startswith("error")]) == 1
 
 
 def test_grayscale_models_save_one_channel_images(tmp_path, unpaired_folder):

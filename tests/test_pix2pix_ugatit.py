@@ -232,7 +232,8 @@ def test_resume_gives_the_same_state_as_one_run(tmp_path, request, family, data)
 
 def test_pix2pix_on_horse2zebra_scores_one_direction(tmp_path, horses):
     result = train(runs_dir=str(tmp_path), data=str(horses), max_steps=2, **TINY_PIX2PIX)
-    assert set(result.scores) == {"AtoB", "identity_AtoB"}
+    assert set(result.scores) == {"AtoB", "identity_AtoB", "distribution"}
+    assert set(result.scores["distribution"]) == {"AtoB", "identity_AtoB"}
     assert set(result.final_losses()) == {"G", "G_GAN", "G_L1", "D_real", "D_fake"}
 
 
@@ -266,6 +267,8 @@ def test_cli_trains_translates_exports_and_scores(tmp_path, request, capsys, mod
     assert torch.allclose(run_exported(tmp_path / "exported" / "generator.onnx", x), expected, atol=1e-4)
     capsys.readouterr()
     assert main(["score", "--checkpoint", str(ckpt), "--data", str(folder), "--device", "cpu"]) == 0
-    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
-    assert rows == (["AtoB", "identity_AtoB"] if model == "pix2pix" else
-                    ["AtoB", "BtoA", "identity_AtoB", "identity_BtoA"])
+    paired, distribution = capsys.readouterr().out.split("distribution scores")
+    expected = ["AtoB", "identity_AtoB"] if model == "pix2pix" else ["AtoB", "BtoA", "identity_AtoB", "identity_BtoA"]
+    assert [line.split()[0] for line in paired.splitlines()[2:] if line.strip()] == expected
+    assert [line.split()[0] for line in distribution.splitlines() if line.split()[:1] in ([n] for n in expected)] \
+        == expected

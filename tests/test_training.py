@@ -103,10 +103,18 @@ def test_tensorboard_gets_the_final_scores_and_the_bar_a_short_label(tmp_path, c
     events.Reload()
     tags = events.Tags()["scalars"]
     assert "loss/G_A" in tags
-    for direction, values in result.scores.items():
-        for metric, value in values.items():
-            logged = events.Scalars(f"score/{direction}/{metric}")
-            assert [(e.step, e.value) for e in logged] == [(2, pytest.approx(value, rel=1e-6))]
+    def numbers(scores: dict, prefix: str = "score"):
+        """``(tag, value)`` of every number in the nested scores (None and notes are not logged)."""
+        for key, value in scores.items():
+            if isinstance(value, dict):
+                yield from numbers(value, f"{prefix}/{key}")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                yield f"{prefix}/{key}", value
+
+    logged_scores = list(numbers(result.scores))
+    assert "score/AtoB/l1" in dict(logged_scores) and "score/distribution/AtoB/n_fake" in dict(logged_scores)
+    for tag, value in logged_scores:
+        assert [(e.step, e.value) for e in events.Scalars(tag)] == [(2, pytest.approx(value, rel=1e-6))]
     bar = capsys.readouterr().err
     assert "cyclegan h2z" in bar and str(tmp_path) not in bar, "the progress bar names the data set, not its path"
 
@@ -140,7 +148,9 @@ def test_translations_are_scored_against_ground_truth(tmp_path):
                    **dict(TINY_CYCLEGAN, load_size=32, crop_size=32))
     scores = json.loads((result.run_dir / "scores.json").read_text())
     assert scores == {"step": 2, **result.scores}
-    assert set(result.scores) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA"}
+    assert set(result.scores) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA", "distribution"}
+    assert set(result.scores["distribution"]) == {"AtoB", "BtoA", "identity_AtoB", "identity_BtoA"}
+    assert all({"kid", "kid_std", "fid"} <= set(s) for s in result.scores["distribution"].values())
 
     # Each test image is scored once; the identity baseline is the input itself against the truth.
     dataset = open_dataset(str(data), ("unpaired",), **dataset_options(result.config, "test"))

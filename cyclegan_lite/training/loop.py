@@ -25,6 +25,7 @@ from ..data import open_dataset
 from ..data.device_cache import open_device_cache
 from ..devices import Distributed, Speed, init_distributed, resolve_device
 from ..evaluate import has_ground_truth, translation_scores
+from ..features import toy_domains
 from ..fileio import atomic_write, exclusive_lock, remove_stale_temp_files
 from ..schedules import lr_factor
 from ..viz import image_row, loss_curves_figure, rows_figure, save_figure
@@ -43,7 +44,7 @@ class TrainResult:
     steps: int = 0
     epochs: int = 0          # epochs completed
     seconds: float = 0.0
-    scores: dict | None = None  # translation scores against ground truth, when the test set has it
+    scores: dict | None = None  # translation scores against ground truth (and "distribution"), when the test set has it
 
     @property
     def checkpoint(self) -> Path:
@@ -173,12 +174,16 @@ class _LossLog:
                 self.writer.add_scalar("lr", records[-1]["lr"], records[-1]["step"])
         return records[-1]
 
-    def add_scores(self, scores: dict[str, dict], step: int) -> None:
-        """The final translation scores, as ``score/DIRECTION/METRIC`` scalars at the last step."""
-        if self.writer is not None:
-            for direction, values in scores.items():
-                for metric, value in values.items():
-                    self.writer.add_scalar(f"score/{direction}/{metric}", value, step)
+    def add_scores(self, scores: dict, step: int, prefix: str = "score") -> None:
+        """The final translation scores, as ``score/DIRECTION/METRIC`` scalars at the last step (the distribution
+        scores as ``score/distribution/DIRECTION/METRIC``; notes and values that are None are left out)."""
+        if self.writer is None:
+            return
+        for key, value in scores.items():
+            if isinstance(value, dict):
+                self.add_scores(value, step, f"{prefix}/{key}")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.writer.add_scalar(f"{prefix}/{key}", value, step)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -324,8 +329,10 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
     scores = None
     if world.is_main and family.is_translation and has_ground_truth(sample_set):
+        # paired scores against the ground truth, and KID/FID on the toy-domain features (under "distribution")
         g_ba = family.generator("BtoA") if "BtoA" in family.generator_names else None  # pix2pix: AtoB only
-        scores = translation_scores(family.generator("AtoB"), g_ba, sample_set)
+        scores = translation_scores(family.generator("AtoB"), g_ba, sample_set, distribution=True,
+                                    domains=toy_domains(cfg.data, cfg.direction), seed=cfg.seed)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)
         log.add_scores(scores, step)
