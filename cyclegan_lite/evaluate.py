@@ -139,16 +139,17 @@ def colour_spread(images: torch.Tensor, threshold: float = 0.15) -> float:
 
 @eager
 @torch.no_grad()
-def translation_scores(g_ab: nn.Module, g_ba: nn.Module, dataset, batch_size: int = 16) -> dict[str, dict]:
+def translation_scores(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16) -> dict[str, dict]:
     """Scores of G_AB(A) against A's truth and G_BA(B) against B's, each image counted once (``dataset_images``),
-    plus the identity baseline (the input itself) for both directions."""
-    tests = {side: dataset_images(dataset, side) for side in ("A", "B")}
-    fakes = {"AtoB": translate(g_ab, tests["A"]["images"], batch_size),
-             "BtoA": translate(g_ba, tests["B"]["images"], batch_size)}
-    return {"AtoB": paired_scores(fakes["AtoB"], tests["A"]["truth"]),
-            "BtoA": paired_scores(fakes["BtoA"], tests["B"]["truth"]),
-            "identity_AtoB": paired_scores(tests["A"]["images"], tests["A"]["truth"]),
-            "identity_BtoA": paired_scores(tests["B"]["images"], tests["B"]["truth"])}
+    plus the identity baseline (the input itself) for both directions. ``g_ba=None`` (pix2pix: one generator)
+    scores AtoB only."""
+    directions = [("A", g_ab, "AtoB")] + ([("B", g_ba, "BtoA")] if g_ba is not None else [])
+    scores = {}
+    for side, generator, out in directions:
+        test = dataset_images(dataset, side)
+        scores[out] = paired_scores(translate(generator, test["images"], batch_size), test["truth"])
+        scores[f"identity_{out}"] = paired_scores(test["images"], test["truth"])
+    return {k: scores[k] for k in ("AtoB", "BtoA", "identity_AtoB", "identity_BtoA") if k in scores}
 
 
 @eager
