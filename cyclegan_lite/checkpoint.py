@@ -111,8 +111,9 @@ def load_run(path: str | os.PathLike) -> tuple[dict[str, Any], TrainConfig]:
 
 
 def check_architecture(ckpt: dict[str, Any], wanted: dict[str, Any], keys: tuple[str, ...], path) -> None:
-    """Refuse a checkpoint whose architecture options differ from ``wanted``, naming the options to change."""
-    saved = ckpt.get("config", {})
+    """Refuse a checkpoint whose architecture options differ from ``wanted``, naming the options to change.
+    An option the checkpoint lacks (it was written before the option existed) counts as its default."""
+    saved = {**{f.name: f.default for f in config_fields()}, **ckpt.get("config", {})}
     diffs = [k for k in keys if k in wanted and saved.get(k) != wanted[k]]
     if diffs:
         changes = ", ".join(f"--{k} {saved.get(k)} (this run has {wanted[k]})" for k in diffs)

@@ -22,7 +22,7 @@ import torch
 from .data.datasets import DIRECTIONS
 from .data.transforms import PREPROCESS_CHOICES
 from .losses import GAN_MODES
-from .models import INIT_CHOICES, NETD_CHOICES, NETG_CHOICES, NORM_CHOICES
+from .models import INIT_CHOICES, NETD_CHOICES, NETG_CHOICES, NORM_CHOICES, UPSAMPLE_CHOICES
 
 MODELS = ("gan", "dcgan", "discogan", "cyclegan", "pix2pix", "ugatit")
 SWITCH = ("auto", "on", "off")
@@ -124,6 +124,9 @@ class TrainConfig:
     no_dropout: bool | None = _opt(None, "no dropout in the CycleGAN or pix2pix generator")
     init_type: str = _opt("normal", "CycleGAN and pix2pix weight init", INIT_CHOICES)
     init_gain: float = _opt(0.02, "scale of the weight init", above=0)
+    upsample: str = _opt("transposed", "DiscoGAN generator's upsampling: transposed (4x4 stride-2 transposed convs, "
+                                       "the paper's) or resize (nearest x2 then a 3x3 conv: no checkerboard)",
+                         UPSAMPLE_CHOICES)
     latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan", at_least=1)
     hidden: int = _opt(256, "width of the hidden layers of the MLP GAN", at_least=1)
 
@@ -232,8 +235,8 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 # Architecture options: a checkpoint only fits a run whose values of these agree.
-ARCHITECTURE_KEYS = ("model", "netG", "netD", "n_layers_D", "ngf", "ndf", "norm", "no_dropout", "latent_dim",
-                     "hidden", "input_nc", "output_nc", "image_size", "light", "n_res", "n_dis")
+ARCHITECTURE_KEYS = ("model", "netG", "netD", "n_layers_D", "ngf", "ndf", "norm", "no_dropout", "upsample",
+                     "latent_dim", "hidden", "input_nc", "output_nc", "image_size", "light", "n_res", "n_dis")
 
 
 def config_fields() -> list[dataclasses.Field]:

@@ -12,14 +12,15 @@ features can and cannot tell). ``distribution_scores(fake, real, domain="zebra")
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from skimage.metrics import structural_similarity
 from torch import nn
-from torch.utils.data import DataLoader
 
 from .devices import eager
 
@@ -37,6 +38,16 @@ def ssim(x: torch.Tensor, y: torch.Tensor) -> list[float]:
     return [structural_similarity(a, b, channel_axis=0, data_range=1.0, gaussian_weights=True, sigma=1.5,
                                   use_sample_covariance=False)
             for a, b in zip(x.cpu().numpy(), y.cpu().numpy())]
+
+
+def ssim_maps(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The local SSIM of each pixel (the map ``ssim`` averages), (N, H, W) for two (N, C, H, W) batches on the
+    [0, 1] scale, averaged over channels; same settings as ``ssim`` (whose mean leaves out a border of 5 pixels,
+    half the window). Averaged over a region, it says where a translation wins or loses structural similarity."""
+    maps = [structural_similarity(a, b, channel_axis=0, data_range=1.0, gaussian_weights=True, sigma=1.5,
+                                  use_sample_covariance=False, full=True)[1].mean(axis=0)
+            for a, b in zip(x.detach().float().cpu().numpy(), y.detach().float().cpu().numpy())]
+    return torch.from_numpy(np.stack(maps))
 
 
 def paired_scores(fake: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
@@ -71,40 +82,89 @@ def has_ground_truth(dataset) -> bool:
     return isinstance(item, dict) and "A_truth" in item and "B_truth" in item
 
 
+def dataset_images(dataset, side: str = "A", limit: int | None = None) -> dict:
+    """Each image of one side (``"A"`` or ``"B"``) of a translation dataset once, in order, with its ground truth
+    when the dataset has it: ``{"images": (N, C, H, W), "paths": [...], "truth": (N, C, H, W)}`` (no ``"truth"``
+    without it). ``limit``: at most that many images.
+
+    An unpaired dataset is as long as its larger side and repeats the smaller one (item ``i`` holds A number
+    ``i % n_A``), so reading ``dataset[i]["A"]`` for every ``i`` would count some images twice: this keeps the
+    first appearance of each file.
+    """
+    if side not in ("A", "B"):
+        raise ValueError(f"side must be 'A' or 'B', got {side!r}")
+    seen: set = set()
+    images, paths, truth = [], [], []
+    for i in range(len(dataset)):
+        item = dataset[i]
+        path = item[f"{side}_path"]
+        if path in seen:
+            continue
+        seen.add(path)
+        images.append(item[side])
+        paths.append(path)
+        if f"{side}_truth" in item:
+            truth.append(item[f"{side}_truth"])
+        if limit is not None and len(images) >= limit:
+            break
+    if not images:
+        raise ValueError("the dataset holds no images")
+    out = {"images": torch.stack(images), "paths": paths}
+    if len(truth) == len(images):
+        out["truth"] = torch.stack(truth)
+    return out
+
+
+@eager
+@torch.no_grad()
+def translate(generator: nn.Module, images: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+    """``generator`` applied to ``images`` (N, C, H, W) in [-1, 1], in batches, in evaluation mode (batch
+    normalisation from its running averages), on the generator's device; returns float32 images on the CPU.
+    The generator's training mode is restored afterwards."""
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    try:
+        return torch.cat([generator(chunk.to(device)).float().cpu() for chunk in images.split(batch_size)])
+    finally:
+        generator.train(was_training)
+
+
+def mean_colours(images: torch.Tensor, threshold: float = 0.15) -> torch.Tensor:
+    """The mean colour of each image's foreground, (N, C) on the [0, 1] scale, for images (N, C, H, W) in
+    [-1, 1] on a white background (product shots, the toy bags): the pixels some channel of which is more than
+    ``threshold`` below white. An image with no such pixel gives the mean of all its pixels."""
+    x = (images.detach().float() + 1) / 2
+    mask = ((1 - x).amax(dim=1, keepdim=True) > threshold).float()
+    count = mask.sum(dim=(2, 3))
+    fg = (x * mask).sum(dim=(2, 3)) / count.clamp_min(1)
+    return torch.where(count > 0, fg, x.mean(dim=(2, 3)))
+
+
+def colour_spread(images: torch.Tensor, threshold: float = 0.15) -> float:
+    """How much the foreground colours of a batch differ: the root of the total variance of their
+    ``mean_colours`` (the RMS distance of each image's mean colour from the batch's average colour, on the [0, 1]
+    scale). 0 when every image has the same colour; about 0.35 for the toy bags' twelve colours."""
+    colours = mean_colours(images, threshold)
+    return float(colours.var(dim=0, unbiased=False).sum().sqrt())
+
+
 @eager
 @torch.no_grad()
 def translate_test_set(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16
                        ) -> dict[str, torch.Tensor]:
-    """Every test image translated, each counted once (the loader repeats the shorter folder): ``A``, ``B`` (the
-    inputs), ``AtoB`` = G_AB(A), ``BtoA`` = G_BA(B), and ``A_truth``, ``B_truth`` where the set has them. CPU
-    float tensors in [-1, 1]. ``g_ba=None`` (pix2pix: one generator) translates A only."""
-    device = next(g_ab.parameters()).device
-    truth = has_ground_truth(dataset)
-    generators = {"A": (g_ab, "AtoB"), "B": (g_ba, "BtoA")}
-    seen: dict[str, set] = {"A": set(), "B": set()}
-    collected: dict[str, list] = {k: [] for side, (g, out) in generators.items()
-                                  for k in (side, *([out] if g is not None else []),
-                                            *([f"{side}_truth"] if truth else []))}
-    nets = [g for g, _ in generators.values() if g is not None]
-    modes = [g.training for g in nets]
-    for g in nets:
-        g.eval()
-    try:
-        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
-            for side, (generator, out) in generators.items():
-                new = [i for i, p in enumerate(batch[f"{side}_path"]) if p not in seen[side]]
-                seen[side].update(batch[f"{side}_path"][i] for i in new)
-                if new:
-                    x = batch[side][new]
-                    collected[side].append(x)
-                    if generator is not None:
-                        collected[out].append(generator(x.to(device)).float().cpu())
-                    if truth:
-                        collected[f"{side}_truth"].append(batch[f"{side}_truth"][new])
-    finally:
-        for g, mode in zip(nets, modes):
-            g.train(mode)
-    return {k: torch.cat(v) for k, v in collected.items()}
+    """Every test image translated, each counted once (``dataset_images``): ``A``, ``B`` (the inputs),
+    ``AtoB`` = G_AB(A), ``BtoA`` = G_BA(B), and ``A_truth``, ``B_truth`` where the set has them. CPU float
+    tensors in [-1, 1]. ``g_ba=None`` (pix2pix: one generator) translates A only."""
+    images = {}
+    for side, generator, out in (("A", g_ab, "AtoB"), ("B", g_ba, "BtoA")):
+        test = dataset_images(dataset, side)
+        images[side] = test["images"]
+        if "truth" in test:
+            images[f"{side}_truth"] = test["truth"]
+        if generator is not None:
+            images[out] = translate(generator, test["images"], batch_size)
+    return images
 
 
 def translation_scores(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16, *,
@@ -278,3 +338,24 @@ class _Identity(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
+
+
+@eager
+@torch.no_grad()
+def discriminator_report(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                         batch_size: int = 16) -> dict:
+    """What a (vanilla, logit-output) discriminator says about real images and generated ones: the two terms of
+    its loss, ``real`` = -log D(x) and ``fake`` = -log(1 - D(G(z))) (means), and its probabilities that each image
+    is real, ``p_real`` and ``p_fake`` (float32 tensors on the CPU).
+
+    It runs as during training: in training mode, so batch normalisation uses each batch's own statistics, in
+    batches of ``batch_size`` that are all real or all generated; on a copy, so the network's running statistics
+    stay as they are.
+    """
+    D = copy.deepcopy(discriminator).train()
+    device = next(D.parameters()).device
+    logits = {k: torch.cat([D(c.to(device)).float().cpu() for c in x.split(batch_size)])
+              for k, x in (("real", real), ("fake", fake))}
+    return {"real": float(F.binary_cross_entropy_with_logits(logits["real"], torch.ones_like(logits["real"]))),
+            "fake": float(F.binary_cross_entropy_with_logits(logits["fake"], torch.zeros_like(logits["fake"]))),
+            "p_real": torch.sigmoid(logits["real"]), "p_fake": torch.sigmoid(logits["fake"])}

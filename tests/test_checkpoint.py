@@ -83,3 +83,18 @@ def test_a_wrong_option_for_a_reference_file_names_the_fix(tmp_path, saved, aske
     with pytest.raises(CheckpointError, match="does not fit this generator") as err:
         load_generator(path, ngf=8, **asked)
     assert hint in str(err.value)
+
+
+def test_an_option_newer_than_the_checkpoint_counts_as_its_default():
+    """A DiscoGAN checkpoint written before ``--upsample`` existed has the paper's transposed convolutions: it
+    resumes into a run with the default and is refused for a resize-convolution run, naming the option."""
+    import dataclasses
+
+    from cyclegan_lite.checkpoint import check_architecture
+    from cyclegan_lite.config import ARCHITECTURE_KEYS, TrainConfig
+
+    cfg = dataclasses.asdict(TrainConfig(model="discogan").resolved())
+    old = {"config": {k: v for k, v in cfg.items() if k != "upsample"}}
+    check_architecture(old, cfg, ARCHITECTURE_KEYS, "old.pt")
+    with pytest.raises(CheckpointError, match="--upsample transposed"):
+        check_architecture(old, {**cfg, "upsample": "resize"}, ARCHITECTURE_KEYS, "old.pt")

@@ -1,4 +1,5 @@
-"""Paired scores: exact on identical images, L1, PSNR and SSIM by hand, and they rank translations."""
+"""Paired scores: exact on identical images, L1, PSNR and SSIM by hand, and they rank translations; the test-set,
+translation and colour helpers the lessons use."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from cyclegan_lite.data import make_toy, open_dataset
-from cyclegan_lite.evaluate import paired_scores
+from cyclegan_lite.evaluate import colour_spread, dataset_images, mean_colours, paired_scores, ssim_maps, translate
 
 
 def _pair(seed: int, shape=(2, 3, 40, 37)):
@@ -71,3 +72,52 @@ def test_identity_mapping_scores_worse_than_the_true_translation_on_toy_horse2ze
     assert identity["psnr"] < close["psnr"] < exact["psnr"]
     assert identity["ssim"] < close["ssim"] < exact["ssim"]
     assert 0.05 < identity["l1"] < 0.6 and identity["psnr"] < 25
+
+
+def _on_white(colours, side=16, box=8):
+    """Images in [-1, 1]: a white square with a ``box`` x ``box`` patch of each colour (on the [0, 1] scale)."""
+    images = torch.ones(len(colours), 3, side, side)
+    for image, colour in zip(images, colours):
+        image[:, :box, :box] = torch.tensor(colour)[:, None, None]
+    return images * 2 - 1
+
+
+def test_mean_colours_read_the_foreground_and_spread_is_zero_for_one_colour():
+    images = _on_white([(1.0, 0.0, 0.0), (0.0, 0.0, 1.0)])
+    assert torch.allclose(mean_colours(images), torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    assert colour_spread(images) == pytest.approx((2 * 0.5**2) ** 0.5)  # each channel's variance 0.25 twice
+    same = _on_white([(0.8, 0.3, 0.1)] * 5)
+    assert colour_spread(same) == pytest.approx(0.0, abs=1e-6)
+    blank = torch.ones(1, 3, 8, 8)  # nothing but white: the mean of all pixels
+    assert torch.allclose(mean_colours(blank), torch.ones(1, 3))
+
+
+def test_dataset_images_count_each_file_once_with_its_truth(tmp_path):
+    root = make_toy("toy-horse2zebra", tmp_path / "h2z", n=40, size=32, seed=0, progress=False)
+    test = open_dataset(root, ("unpaired",), phase="test", load_size=32, crop_size=32)
+    a, b = dataset_images(test, "A"), dataset_images(test, "B")
+    n_a, n_b = len(list((root / "testA").iterdir())), len(list((root / "testB").iterdir()))
+    assert n_a != n_b and len(test) == max(n_a, n_b)  # the smaller side repeats in the dataset's items
+    assert len(a["paths"]) == len(set(a["paths"])) == n_a and a["images"].shape == a["truth"].shape
+    assert b["images"].shape[0] == n_b and dataset_images(test, "A", limit=3)["images"].shape[0] == 3
+    with pytest.raises(ValueError, match="side"):
+        dataset_images(test, "C")
+
+
+def test_translate_runs_in_eval_mode_in_batches_and_restores_the_mode():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1), torch.nn.BatchNorm2d(3)).train()
+    x = torch.randn(5, 3, 4, 4)
+    out = translate(net, x, batch_size=2)
+    assert net.training and out.shape == x.shape and out.dtype == torch.float32
+    with torch.no_grad():
+        assert torch.allclose(out, net.eval()(x), atol=1e-6)  # running statistics, not each batch's own
+
+
+def test_ssim_maps_average_to_ssim():
+    a, b = _pair(4)
+    x, y = (a.float() + 1) / 2, (b.float() + 1) / 2
+    maps = ssim_maps(x, y)
+    assert maps.shape == (2, 40, 37)
+    # scikit-image's mean leaves out a border of 5 pixels (half the 11x11 window)
+    assert maps[:, 5:-5, 5:-5].mean().item() == pytest.approx(paired_scores(a, b)["ssim"], abs=1e-5)
+    assert torch.allclose(ssim_maps(x, x), torch.ones(2, 40, 37), atol=1e-6)

@@ -52,3 +52,71 @@ def test_every_registered_exercise_has_a_title_and_a_passing_reference():
     assert all(ex.title for ex in EXERCISES.values())
     assert compare(torch.ones(3), torch.ones(3), "x") is None
     assert "inf or nan" in compare(torch.tensor([float("inf")]), torch.ones(1), "x")
+
+
+# -- lesson 03 (DiscoGAN) ---------------------------------------------------------------------------------------
+
+def _l03_shape_table(image_size, ngf):
+    side, channels, table = image_size, ngf, []
+    for _ in range(4):
+        side //= 2
+        table.append((channels, side, side))
+        channels *= 2
+    channels //= 2
+    for i in range(4):
+        side *= 2
+        channels = 3 if i == 3 else channels // 2
+        table.append((channels, side, side))
+    return table
+
+
+def _l03_generator_step(G_AB, G_BA, D_A, D_B, optimizer, x_A, x_B, lambda_rec, *, mistake=None):
+    x_AB, x_BA = G_AB(x_A), G_BA(x_B)
+    x_ABA, x_BAB = G_BA(x_AB), G_AB(x_BA)
+    d_b, d_a = (D_A, D_B) if mistake == "swapped" else (D_B, D_A)
+    gan = (F.binary_cross_entropy_with_logits(d_b(x_AB), torch.ones(x_A.shape[0]))
+           + F.binary_cross_entropy_with_logits(d_a(x_BA), torch.ones(x_B.shape[0])))
+    loss = gan + lambda_rec * (F.mse_loss(x_ABA, x_A) + F.mse_loss(x_BAB, x_B))
+    if mistake != "no_step":
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return loss
+
+
+def test_lesson03_right_answers_pass(capsys):
+    assert check("03.reconstruction_loss", lambda rec, real: ((rec - real) ** 2).mean())
+    assert check("03.shape_table", _l03_shape_table)
+    assert check("03.discriminator_terms", lambda r, f: (
+        F.binary_cross_entropy_with_logits(r, torch.ones_like(r)),
+        F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))))
+    assert check("03.generator_step", _l03_generator_step)
+    assert capsys.readouterr().out.count("\u2713 ") == 4
+    assert all(results()[k] for k in ("03.reconstruction_loss", "03.shape_table", "03.discriminator_terms",
+                                      "03.generator_step"))
+
+
+def test_lesson03_typical_mistakes_get_their_hints(capsys):
+    assert not check("03.reconstruction_loss", lambda rec, real: (rec - real).abs().mean())
+    assert "mean absolute difference (L1" in capsys.readouterr().out
+    assert not check("03.reconstruction_loss", lambda rec, real: ((rec - real) ** 2).sum())
+    assert "a sum over all pixels" in capsys.readouterr().out
+
+    assert not check("03.shape_table", lambda size, ngf: [(ngf * 2**i, size // 2**i, size // 2**i)
+                                                            for i in range(8)])
+    out = capsys.readouterr().out
+    assert "layer 1 (encoder): got (8, 64, 64), expected (8, 32, 32)" in out and "(H + 2 - 4) // 2 + 1" in out
+
+    assert not check("03.discriminator_terms", lambda r, f: (-torch.log(torch.sigmoid(r)).mean(),
+                                                             -torch.log(1 - torch.sigmoid(f)).mean()))
+    assert "holds inf or nan" in capsys.readouterr().out
+    assert not check("03.discriminator_terms", lambda r, f: (
+        F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)),
+        F.binary_cross_entropy_with_logits(r, torch.ones_like(r))))
+    assert "swapped" in capsys.readouterr().out
+
+    assert not check("03.generator_step", lambda *a: _l03_generator_step(*a, mistake="swapped"))
+    assert "discriminators are swapped" in capsys.readouterr().out
+    assert not check("03.generator_step", lambda *a: _l03_generator_step(*a, mistake="no_step"))
+    assert "did not move" in capsys.readouterr().out
+    assert results()["03.generator_step"] is False

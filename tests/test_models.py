@@ -358,3 +358,23 @@ def test_discogan_rejects_bad_sizes():
         DiscoGenerator(ngf=8)(torch.randn(1, 3, 70, 64))
     with pytest.raises(ValueError, match="at least 64"):
         DiscoDiscriminator(ndf=8)(torch.randn(1, 3, 32, 32))
+
+
+
+def test_discogan_resize_convolution_option_keeps_the_default():
+    """upsample="transposed" (the default) keeps the paper's layers and state_dict keys, so older checkpoints
+    load; "resize" (Odena et al. 2016) swaps each transposed conv for a nearest x2 resize and a 3x3 conv."""
+    default, resize = DiscoGenerator(ngf=8), DiscoGenerator(ngf=8, upsample="resize")
+    assert list(DiscoGenerator(ngf=8, upsample="transposed").state_dict()) == list(default.state_dict())
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in default.modules()) == 4
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in resize.modules())
+    assert sum(isinstance(m, nn.Upsample) for m in resize.modules()) == 4
+    x = torch.randn(2, 3, 64, 64)
+    y = resize(x)
+    assert y.shape == x.shape and y.abs().max() <= 1
+    assert resize.net[:11](x).shape == (2, 64, 4, 4)  # the same encoder and bottleneck
+    k = 3 * 3  # the decoder's 3x3 convs, with the widths of the transposed ones at ngf 8
+    decoder = (64 * 32 * k + 2 * 32) + (32 * 16 * k + 2 * 16) + (16 * 8 * k + 2 * 8) + (8 * 3 * k + 3)
+    assert count_parameters(resize) == count_parameters(resize.net[:11]) + decoder
+    with pytest.raises(ValueError, match="transposed, resize"):
+        DiscoGenerator(upsample="bilinear")

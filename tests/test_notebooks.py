@@ -37,10 +37,14 @@ REQUIRED_KINDS = {"steps or epochs": r"STEPS|EPOCHS", "image size": r"IMAGE_SIZE
 COMMON_METRICS = ("steps", "seconds", "final_losses")
 LESSON_METRICS = {
     "01_gan": ("modes_covered", "modes_total"),
-    "03_discogan": ("d_real_bce", "d_fake_bce"),
+    "03_discogan": ("d_real_bce", "d_fake_bce", "d_b_fooled"),
     "04_cyclegan": ("round_trip_l1",),
     "05_cyclegan_faces": ("round_trip_l1",),
 }
+
+# Lessons whose exercises are checked in the notebook (cyclegan_lite.exercises): metrics.json's "exercises" must
+# name at least this many checks, and the smoke run (which runs the solutions) must pass every one.
+LESSON_EXERCISES = {"03_discogan": 3}
 
 needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
 
@@ -162,6 +166,14 @@ def test_papermill_smoke_run_writes_metrics(path, smoke_batch):
     assert not bad, f"{path.name}: final losses that are not finite numbers: {bad}"
     for key in LESSON_METRICS.get(path.stem, ()):
         assert _finite_number(metrics[key]), f"{path.name}: metrics[{key!r}] = {metrics[key]!r}"
+
+    if path.stem in LESSON_EXERCISES:
+        exercises = metrics.get("exercises")
+        assert isinstance(exercises, dict) and len(exercises) >= LESSON_EXERCISES[path.stem], (
+            f"{path.name}: metrics.json should list at least {LESSON_EXERCISES[path.stem]} exercise checks "
+            f"(cyclegan_lite.exercises.results()), got {exercises!r}")
+        failed = sorted(k for k, ok in exercises.items() if ok is not True)
+        assert not failed, f"{path.name}: exercise checks that did not pass with the solutions in place: {failed}"
 
     nb = _read(executed)
     pictures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)

@@ -23,7 +23,7 @@ from .cyclegan import (
     get_norm_layer,
 )
 from .dcgan import DCGANDiscriminator, DCGANGenerator
-from .discogan import DiscoDiscriminator, DiscoGenerator
+from .discogan import UPSAMPLE_CHOICES, DiscoDiscriminator, DiscoGenerator
 from .gan import MLPDiscriminator, MLPGenerator
 from .init import INIT_CHOICES, init_weights
 from .ugatit import LIN, AdaLIN, UGATITDiscriminator, UGATITGenerator, cam_heatmap, clip_rho, rho_values
@@ -46,6 +46,7 @@ __all__ = [
     "NETD_CHOICES",
     "NETG_CHOICES",
     "NORM_CHOICES",
+    "UPSAMPLE_CHOICES",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "DiscoDiscriminator",

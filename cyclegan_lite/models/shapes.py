@@ -34,3 +34,25 @@ def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}")
     return value
+
+
+def layer_shapes(net: torch.nn.Module, input_shape: tuple[int, ...],
+                 kinds: tuple[type, ...] = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) -> list[tuple[str, tuple]]:
+    """The shape table of ``net``: (layer name, output shape without the batch) for each layer of one of
+    ``kinds`` (default: the convolutions and transposed convolutions), in the order they run on one zero input
+    of ``input_shape`` (without the batch). Runs in evaluation mode without gradients; ``net``'s mode is kept."""
+    shapes: list[tuple[str, tuple]] = []
+    named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+    hooks = [m.register_forward_hook(lambda m, i, o, name=name: shapes.append((name, tuple(o.shape[1:]))))
+             for name, m in named]
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad():
+            param = next(net.parameters(), None)
+            net(torch.zeros(1, *input_shape, device=None if param is None else param.device))
+    finally:
+        net.train(was_training)
+        for h in hooks:
+            h.remove()
+    return shapes

@@ -35,7 +35,9 @@ class DiscoGANFamily(TranslationSamples, Family):
     @staticmethod
     def build_networks(cfg, sample_shape=()):
         a, b = cfg.input_nc, cfg.output_nc
-        return {"G_AB": DiscoGenerator(a, b, ngf=cfg.ngf), "G_BA": DiscoGenerator(b, a, ngf=cfg.ngf),
+        up = cfg.upsample
+        return {"G_AB": DiscoGenerator(a, b, ngf=cfg.ngf, upsample=up),
+                "G_BA": DiscoGenerator(b, a, ngf=cfg.ngf, upsample=up),
                 "D_A": DiscoDiscriminator(a, ndf=cfg.ndf), "D_B": DiscoDiscriminator(b, ndf=cfg.ndf)}
 
     def train_step(self, batch: dict) -> dict[str, torch.Tensor]:
