@@ -81,9 +81,11 @@ def _add_train_options(parser, names: tuple[str, ...] | None = None) -> None:
             continue
         help_text, kind = f.metadata["help"], _value_type(f.type)
         if f.name == "no_dropout":
-            parser.add_argument("--no_dropout", action="store_true", default=f.default, help=help_text + " (default)")
+            parser.add_argument("--no_dropout", action="store_true", default=f.default,
+                                help=help_text + " (default for cyclegan)")
             parser.add_argument("--use_dropout", dest="no_dropout", action="store_false",
-                                help="dropout in the CycleGAN generator (the reference without --no_dropout)")
+                                help="dropout in the CycleGAN or pix2pix generator (default for pix2pix; the "
+                                     "reference CycleGAN without --no_dropout)")
         elif kind is bool and f.default:
             parser.add_argument(f"--no_{f.name}", dest=f.name, action="store_false", help=f"do not: {help_text}")
         elif kind is bool:
@@ -104,7 +106,8 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cyclegan_lite", description="Train and use GAN, DCGAN, DiscoGAN and CycleGAN models.",
+        prog="python -m cyclegan_lite",
+        description="Train and use GAN, DCGAN, DiscoGAN, CycleGAN, pix2pix and U-GAT-IT models.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"cyclegan_lite {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -156,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Translate the test set both ways and compare with its ground truth "
                                        "(testA_truth/, testB_truth/; the toy-horse2zebra set has them): mean L1, "
                                        "PSNR and SSIM, next to the identity baseline.")
-    score.add_argument("--checkpoint", required=True, help="a cyclegan or discogan checkpoint (.pt)")
+    score.add_argument("--checkpoint", required=True,
+                       help="a translation checkpoint (.pt): discogan, cyclegan, pix2pix (AtoB only) or ugatit")
     score.add_argument("--data", default=None, help="toy name or folder (default: the data it was trained on)")
     score.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
 
@@ -249,7 +253,8 @@ def _export(args) -> int:
     if gen.latent_dim is not None:
         example = torch.randn(1, gen.latent_dim)
     else:
-        side = max(gen.size_multiple, round(args.size / gen.size_multiple) * gen.size_multiple)
+        side = getattr(gen.net, "fixed_size", None) or max(  # the full U-GAT-IT takes one size only
+            gen.size_multiple, round(args.size / gen.size_multiple) * gen.size_multiple)
         example = torch.rand(1, gen.input_nc, side, side) * 2 - 1
     formats = FORMATS if args.format == "both" else (args.format,)
     written = export_generator(gen.net, example, args.output, formats=formats)
@@ -273,7 +278,8 @@ def _score(args) -> int:
     dataset = open_dataset(cfg.data, FAMILIES[cfg.model].layouts, **dataset_options(cfg, "test"))
     if not has_ground_truth(dataset):
         raise ValueError(f"{cfg.data}: its test set has no ground truth (testA_truth/ and testB_truth/)")
-    g_ab, g_ba = (_load(args, direction).net for direction in ("AtoB", "BtoA"))
+    g_ab = _load(args, "AtoB").net
+    g_ba = _load(args, "BtoA").net if "BtoA" in FAMILIES[cfg.model].generator_names else None  # pix2pix: AtoB only
     scores = translation_scores(g_ab, g_ba, dataset)
     print(f"{'':16}{'L1':>8}{'PSNR dB':>10}{'SSIM':>8}")
     for name, s in scores.items():

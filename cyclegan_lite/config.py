@@ -24,7 +24,7 @@ from .data.transforms import PREPROCESS_CHOICES
 from .losses import GAN_MODES
 from .models import INIT_CHOICES, NETD_CHOICES, NETG_CHOICES, NORM_CHOICES
 
-MODELS = ("gan", "dcgan", "discogan", "cyclegan")
+MODELS = ("gan", "dcgan", "discogan", "cyclegan", "pix2pix", "ugatit")
 SWITCH = ("auto", "on", "off")
 
 
@@ -80,6 +80,7 @@ class TrainConfig:
                                   "start from 0.0002 x sqrt(batch_size), see README)", above=0)
     beta1: float = _opt(0.5, "Adam beta1 (reference: 0.5)", at_least=0, below=1)
     beta2: float = _opt(0.999, "Adam beta2", at_least=0, below=1)
+    weight_decay: float | None = _opt(None, "Adam weight decay (L2 penalty on the weights)", at_least=0)
     gan_mode: str | None = _opt(
         None, "adversarial loss: vanilla (BCE, non-saturating G), minimax (saturating G), lsgan, hinge, wgangp",
         GAN_MODES)
@@ -92,18 +93,36 @@ class TrainConfig:
         0.5, "weight of the identity loss, relative to lambda_A/B (CycleGAN sec. 5.2; 0 turns it off)", at_least=0
     )
     lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)", at_least=0)
-    pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool)", at_least=0)
+    pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool; pix2pix and "
+                               "U-GAT-IT show the current ones, as their reference code)", at_least=0)
+    lambda_L1: float = _opt(100.0, "weight of pix2pix's L1 term against the paired target (Isola et al. 2017 eq. 4)",
+                            at_least=0)
+
+    # U-GAT-IT (Kim et al. 2020; the authors' option names and loss weights)
+    adv_weight: float = _opt(1.0, "U-GAT-IT: weight of the adversarial terms (global and local D, image and CAM "
+                                  "logits)", at_least=0)
+    cycle_weight: float = _opt(10.0, "U-GAT-IT: weight of the cycle loss", at_least=0)
+    identity_weight: float = _opt(10.0, "U-GAT-IT: weight of the identity loss", at_least=0)
+    cam_weight: float = _opt(1000.0, "U-GAT-IT: weight of the generators' CAM loss (their auxiliary classifiers)",
+                             at_least=0)
+    light: bool = _opt(True, "use U-GAT-IT's light generator, whose MLP for AdaLIN's gamma and beta reads the pooled "
+                             "attention features (the full one reads the whole map: far larger, one image size)")
+    n_res: int | None = _opt(None, "U-GAT-IT: residual blocks in the generator's encoder, and AdaLIN ones in its "
+                                   "decoder", at_least=0)
+    n_dis: int | None = _opt(None, "U-GAT-IT: layers of the global discriminator (the local one has 2 fewer; the "
+                                   "authors' 7 needs images of at least 96 px, 6 of 48)", at_least=5)
 
     # networks (reference names and defaults)
-    netG: str = _opt("resnet_9blocks", "CycleGAN generator", NETG_CHOICES)
-    netD: str = _opt("basic", "CycleGAN discriminator: basic (70x70 PatchGAN), n_layers, pixel (1x1 PatchGAN)",
-                     NETD_CHOICES)
+    netG: str | None = _opt(None, "CycleGAN and pix2pix generator (unet_N: a U-Net for N x N images, sides a "
+                                  "multiple of N)", NETG_CHOICES)
+    netD: str = _opt("basic", "CycleGAN and pix2pix discriminator: basic (70x70 PatchGAN), n_layers, pixel (1x1 "
+                              "PatchGAN)", NETD_CHOICES)
     n_layers_D: int = _opt(3, "discriminator depth when netD is n_layers", at_least=1)
-    ngf: int = _opt(64, "generator filters in the last conv layer (reference: 64)", at_least=1)
-    ndf: int = _opt(64, "discriminator filters in the first conv layer (reference: 64)", at_least=1)
-    norm: str = _opt("instance", "CycleGAN normalisation", NORM_CHOICES)
-    no_dropout: bool = _opt(True, "no dropout in the CycleGAN generator (reference CycleGAN default)")
-    init_type: str = _opt("normal", "CycleGAN weight init", INIT_CHOICES)
+    ngf: int | None = _opt(None, "generator filters in the last conv layer (reference: 64)", at_least=1)
+    ndf: int | None = _opt(None, "discriminator filters in the first conv layer (reference: 64)", at_least=1)
+    norm: str | None = _opt(None, "CycleGAN and pix2pix normalisation", NORM_CHOICES)
+    no_dropout: bool | None = _opt(None, "no dropout in the CycleGAN or pix2pix generator")
+    init_type: str = _opt("normal", "CycleGAN and pix2pix weight init", INIT_CHOICES)
     init_gain: float = _opt(0.02, "scale of the weight init", above=0)
     latent_dim: int | None = _opt(None, "length of the noise vector z for gan and dcgan", at_least=1)
     hidden: int = _opt(256, "width of the hidden layers of the MLP GAN", at_least=1)
@@ -119,7 +138,8 @@ class TrainConfig:
                            PREPROCESS_CHOICES)
     no_flip: bool = _opt(False, "do not flip training images left-right")
     serial_batches: bool = _opt(False, "take images in order instead of shuffled, and pair A and B in order")
-    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A", DIRECTIONS)
+    direction: str = _opt("AtoB", "for side-by-side images: AtoB takes the left half as A; BtoA swaps the domains "
+                                  "(pix2pix then translates B to A)", DIRECTIONS)
     num_workers: int | None = _opt(
         None, "data loading processes (default: 0 on the CPU, where they would take cores from training; 4 on a GPU)",
         at_least=0)
@@ -188,20 +208,32 @@ def check_run_name(name: str) -> None:
 # Family-dependent defaults of the options declared None above (``train --help`` lists them per model).
 # CycleGAN's are the reference's; DCGAN's are the DCGAN paper's (sec. 4);
 # DiscoGAN's follow Kim et al. 2017 (64x64 images, lr 0.0002, Adam beta1 0.5).
+# pix2pix's are the reference's (pix2pix_model.py: U-Net, batch norm, dropout, vanilla GAN, lambda_L1 100, 200
+# epochs), at the toy sets' 64x64 (unet_64; the reference's unet_256 with load 286, crop 256 for the real sets).
+# U-GAT-IT's are the authors' (lr 0.0001, weight decay 0.0001, LSGAN, 4 residual blocks, linear decay over the
+# second half) sized for a CPU: the light variant, 16 filters instead of 64, 64x64 images (so a 6-layer global
+# discriminator instead of 7).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "gan": dict(data="ring", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4, gan_mode="vanilla",
-                latent_dim=64, image_size=32, load_size=32, crop_size=32),
-    "dcgan": dict(data="toy-anime-faces", n_epochs=25, n_epochs_decay=0, batch_size=128, lr=2e-4,
-                  gan_mode="vanilla", latent_dim=100, image_size=64, load_size=64, crop_size=64),
+    "gan": dict(data="ring", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4, weight_decay=0.0,
+                gan_mode="vanilla", latent_dim=64, image_size=32, load_size=32, crop_size=32),
+    "dcgan": dict(data="toy-anime-faces", n_epochs=25, n_epochs_decay=0, batch_size=128, lr=2e-4, weight_decay=0.0,
+                  gan_mode="vanilla", ngf=64, ndf=64, latent_dim=100, image_size=64, load_size=64, crop_size=64),
     "discogan": dict(data="toy-edges2handbags", n_epochs=20, n_epochs_decay=0, batch_size=64, lr=2e-4,
-                     gan_mode="vanilla", image_size=64, load_size=64, crop_size=64),
+                     weight_decay=0.0, gan_mode="vanilla", ngf=64, ndf=64, image_size=64, load_size=64, crop_size=64),
     "cyclegan": dict(data="toy-horse2zebra", n_epochs=100, n_epochs_decay=100, batch_size=1, lr=2e-4,
-                     gan_mode="lsgan", load_size=286, crop_size=256),
+                     weight_decay=0.0, gan_mode="lsgan", netG="resnet_9blocks", ngf=64, ndf=64, norm="instance",
+                     no_dropout=True, load_size=286, crop_size=256),
+    "pix2pix": dict(data="toy-edges2handbags", n_epochs=100, n_epochs_decay=100, batch_size=1, lr=2e-4,
+                    weight_decay=0.0, gan_mode="vanilla", netG="unet_64", ngf=64, ndf=64, norm="batch",
+                    no_dropout=False, load_size=72, crop_size=64),
+    "ugatit": dict(data="toy-selfie2anime", n_epochs=10, n_epochs_decay=10, batch_size=1, lr=1e-4,
+                   weight_decay=1e-4, gan_mode="lsgan", ngf=16, ndf=16, n_res=4, n_dis=6, load_size=72,
+                   crop_size=64),
 }
 
 # Architecture options: a checkpoint only fits a run whose values of these agree.
 ARCHITECTURE_KEYS = ("model", "netG", "netD", "n_layers_D", "ngf", "ndf", "norm", "no_dropout", "latent_dim",
-                     "hidden", "input_nc", "output_nc", "image_size")
+                     "hidden", "input_nc", "output_nc", "image_size", "light", "n_res", "n_dis")
 
 
 def config_fields() -> list[dataclasses.Field]:

@@ -60,17 +60,19 @@ def has_ground_truth(dataset) -> bool:
 
 @eager
 @torch.no_grad()
-def translation_scores(g_ab: nn.Module, g_ba: nn.Module, dataset, batch_size: int = 16) -> dict[str, dict]:
+def translation_scores(g_ab: nn.Module, g_ba: nn.Module | None, dataset, batch_size: int = 16) -> dict[str, dict]:
     """Scores of G_AB(A) against A's truth and G_BA(B) against B's, each image counted once, plus the identity
-    baseline (the input itself) for both directions."""
+    baseline (the input itself) for both directions. ``g_ba=None`` (pix2pix: one generator) scores AtoB only."""
     device = next(g_ab.parameters()).device
     seen: dict[str, set] = {"A": set(), "B": set()}
     collected: dict[str, list] = {k: [] for k in ("AtoB", "BtoA", "A", "B", "A_truth", "B_truth")}
-    modes = (g_ab.training, g_ba.training)
-    g_ab.eval(), g_ba.eval()
+    directions = [("A", g_ab, "AtoB")] + ([("B", g_ba, "BtoA")] if g_ba is not None else [])
+    modes = [g.training for _, g, _ in directions]
+    for _, g, _ in directions:
+        g.eval()
     try:
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
-            for side, generator, out in (("A", g_ab, "AtoB"), ("B", g_ba, "BtoA")):
+            for side, generator, out in directions:
                 new = [i for i, p in enumerate(batch[f"{side}_path"]) if p not in seen[side]]
                 seen[side].update(batch[f"{side}_path"][i] for i in new)
                 if new:
@@ -79,8 +81,13 @@ def translation_scores(g_ab: nn.Module, g_ba: nn.Module, dataset, batch_size: in
                     collected[side].append(x)
                     collected[f"{side}_truth"].append(batch[f"{side}_truth"][new])
     finally:
-        g_ab.train(modes[0]), g_ba.train(modes[1])
-    cat = {k: torch.cat(v) for k, v in collected.items()}
-    return {"AtoB": paired_scores(cat["AtoB"], cat["A_truth"]), "BtoA": paired_scores(cat["BtoA"], cat["B_truth"]),
-            "identity_AtoB": paired_scores(cat["A"], cat["A_truth"]),
-            "identity_BtoA": paired_scores(cat["B"], cat["B_truth"])}
+        for (_, g, _), mode in zip(directions, modes):
+            g.train(mode)
+    cat = {k: torch.cat(v) for k, v in collected.items() if v}
+    scores = {"AtoB": paired_scores(cat["AtoB"], cat["A_truth"])}
+    if g_ba is not None:
+        scores["BtoA"] = paired_scores(cat["BtoA"], cat["B_truth"])
+    scores["identity_AtoB"] = paired_scores(cat["A"], cat["A_truth"])
+    if g_ba is not None:
+        scores["identity_BtoA"] = paired_scores(cat["B"], cat["B_truth"])
+    return scores

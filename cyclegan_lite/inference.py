@@ -27,7 +27,7 @@ class LoadedGenerator:
     """A generator ready for inference, with what is needed to feed it."""
 
     net: nn.Module
-    model: str                 # gan, dcgan, discogan, cyclegan (reference files: cyclegan)
+    model: str                 # gan, dcgan, discogan, cyclegan, pix2pix, ugatit (reference files: cyclegan)
     input_nc: int
     output_nc: int
     latent_dim: int | None     # GAN families: length of z; translators: None
@@ -65,7 +65,8 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB", *, device: 
         latent = None if family.is_translation else cfg.latent_dim
         info = LoadedGenerator(net, cfg.model, a, b, latent, getattr(net, "size_multiple", 1))
     else:
-        cfg = dataclasses.replace(TrainConfig(model="cyclegan"), **architecture)
+        given = {k: v for k, v in architecture.items() if v is not None}  # the rest: the reference's defaults
+        cfg = dataclasses.replace(TrainConfig(model="cyclegan").resolved(), **given)
         net = CycleGANFamily.build_networks(cfg)["G_A"]
         load_reference_generator(path, net)
         info = LoadedGenerator(net, "cyclegan", cfg.input_nc, cfg.output_nc, None, net.size_multiple)
@@ -96,6 +97,8 @@ def translate_files(gen: LoadedGenerator, inputs: list[Path], output_dir: str | 
     Returns the written paths and the inputs skipped because they cannot be read as images (reported once as
     a warning, as the datasets do); the others are still translated.
     """
+    from PIL import Image
+
     from .data.images import ImageFolderError, load_image, report_skipped
 
     if gen.latent_dim is not None:
@@ -109,7 +112,9 @@ def translate_files(gen: LoadedGenerator, inputs: list[Path], output_dir: str | 
         except ImageFolderError:
             skipped.append(Path(path))
             continue
-        image = round_to_multiple(image, gen.size_multiple, width=load_size)
+        fixed = getattr(gen.net, "fixed_size", None)  # the full U-GAT-IT takes one image size only
+        image = (image.resize((fixed, fixed), Image.Resampling.BICUBIC) if fixed
+                 else round_to_multiple(image, gen.size_multiple, width=load_size))
         out = gen.net(to_tensor(image)[None].to(device))[0]
         written.append(save_image_atomic(to_pil(out), Path(output_dir) / name))
     report_skipped(Path(inputs[0]).parent if inputs else output_dir, skipped)

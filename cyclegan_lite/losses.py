@@ -1,4 +1,4 @@
-"""GAN objectives and the reconstruction terms of DiscoGAN and CycleGAN.
+"""GAN objectives, the reconstruction terms of DiscoGAN, CycleGAN and pix2pix, and U-GAT-IT's CAM loss.
 
 Discriminator outputs are logits (no sigmoid), one per image or one per PatchGAN patch; every term
 is a mean over all elements. Losses are computed in float32 (``pred.float()``) so that bf16
@@ -42,21 +42,29 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
+def discriminator_terms(mode: str, real_pred: torch.Tensor, fake_pred: torch.Tensor) -> tuple[torch.Tensor,
+                                                                                                 torch.Tensor]:
+    """D's loss on logits for real images and for generated ones as its two terms (real, fake), e.g. vanilla:
+    (BCE(D(x), 1), BCE(D(G(z)), 0)); pix2pix logs them apart (the reference's ``D_real``, ``D_fake``)."""
+    _check_mode(mode)
+    real, fake = real_pred.float(), fake_pred.float()
+    if mode in ("vanilla", "minimax"):
+        return _bce(real, 1.0), _bce(fake, 0.0)
+    if mode == "lsgan":
+        return (real - 1).pow(2).mean(), fake.pow(2).mean()
+    if mode == "hinge":
+        return F.relu(1 - real).mean(), F.relu(1 + fake).mean()
+    return -real.mean(), fake.mean()
+
+
 def discriminator_loss(mode: str, real_pred: torch.Tensor, fake_pred: torch.Tensor) -> torch.Tensor:
     """D's loss on logits for real images and for generated ones: the SUM of the real term and the
     fake term (e.g. vanilla: BCE(D(x), 1) + BCE(D(G(z)), 0), the negation of Goodfellow eq. 1).
 
     :func:`discriminator_objective` is what a training step calls: this, on D's outputs, plus WGAN-GP's penalty.
     """
-    _check_mode(mode)
-    real, fake = real_pred.float(), fake_pred.float()
-    if mode in ("vanilla", "minimax"):
-        return _bce(real, 1.0) + _bce(fake, 0.0)
-    if mode == "lsgan":
-        return (real - 1).pow(2).mean() + fake.pow(2).mean()
-    if mode == "hinge":
-        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
-    return fake.mean() - real.mean()
+    real, fake = discriminator_terms(mode, real_pred, fake_pred)
+    return real + fake
 
 
 def generator_loss(mode: str, fake_pred: torch.Tensor) -> torch.Tensor:
@@ -126,3 +134,17 @@ def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor) -> torc
     """DiscoGAN's reconstruction loss L_CONST = d(G_BA(G_AB(x_A)), x_A) with d the squared (L2)
     distance (Kim et al. 2017), as a mean over pixels."""
     return F.mse_loss(reconstructed.float(), real.float())
+
+
+def l1_loss(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """pix2pix's L1 term E||y - G(x, z)||_1 against the paired target (Isola et al. 2017 eq. 3), a mean over
+    pixels; the generator minimises L_cGAN + lambda L_L1 (eq. 4, lambda = 100)."""
+    return F.l1_loss(fake.float(), target.float())
+
+
+def cam_loss(source_logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
+    """U-GAT-IT's CAM loss of a generator G_{s->t} (Kim et al. 2020 sec. 2.2):
+    -(E[log eta_s(x_s)] + E[log(1 - eta_s(x_t))]), with eta_s the sigmoid of its auxiliary classifier's logits
+    (GAP and GMP, (N, 2)) on an image of its source domain s and on one of its target domain t: the classifier
+    learns which feature maps make a source image differ from a target one, the attention the CAM module uses."""
+    return _bce(source_logits.float(), 1.0) + _bce(target_logits.float(), 0.0)

@@ -55,6 +55,20 @@ def make_flat_folder(root: Path, n: int = 16, size: int = 32, seed: int = 0) -> 
 
 
 @pytest.fixture(scope="session")
+def smoke_batch(tmp_path_factory):
+    """Every lesson run once in smoke mode by the instructors' batch (``python -m cyclegan_lite.course batch
+    --smoke``), in an empty folder outside the repository; the notebook and book tests read its results."""
+    pytest.importorskip("papermill")
+    from types import SimpleNamespace
+
+    from cyclegan_lite.course import run_batch
+
+    out = tmp_path_factory.mktemp("smoke-batch")
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return SimpleNamespace(out=out, runs=run_batch(notebooks, out, smoke=True, progress=False))
+
+
+@pytest.fixture(scope="session")
 def unpaired_folder(tmp_path_factory) -> Path:
     return make_unpaired_folder(tmp_path_factory.mktemp("horse2zebra_like"))
 

@@ -11,6 +11,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # data_scripts/ runs from the checkout; it is not installed
 
+from cyclegan_lite.data.celeba import center_square  # noqa: E402
 from data_scripts import prepare_celeba  # noqa: E402
 
 ATTRIBUTES = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
@@ -137,10 +138,10 @@ def test_missing_and_broken_images_are_skipped_and_counted(tmp_path, capsys):
 
 def test_centre_square_of_a_celeba_image():
     image = Image.new("RGB", (178, 218))
-    assert prepare_celeba.center_square(image).size == (178, 178)
-    assert prepare_celeba.center_square(image, 140).size == (140, 140)
+    assert center_square(image).size == (178, 178)
+    assert center_square(image, 140).size == (140, 140)
     with pytest.raises(ValueError, match="larger than the image"):
-        prepare_celeba.center_square(image, 200)
+        center_square(image, 200)
 
 
 def test_runs_from_the_command_line(tmp_path):

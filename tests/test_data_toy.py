@@ -21,8 +21,24 @@ def _pixels(path) -> np.ndarray:
 
 def test_every_toy_set_declares_its_layout():
     assert set(TOY_DATASETS) == {"ring", "digits", "toy-anime-faces", "toy-edges2handbags", "toy-horse2zebra",
-                                 "mini-celeba"}
+                                 "mini-celeba", "toy-selfie2anime"}
     assert {spec.layout for spec in TOY_DATASETS.values()} == {"points", "flat", "unpaired", "side_by_side"}
+
+
+def test_selfie2anime_is_mini_celebas_faces_and_the_anime_faces(tmp_path):
+    from cyclegan_lite.data.toys.anime import draw_anime_face
+    from cyclegan_lite.data.toys.common import item_rng
+    from cyclegan_lite.data.toys.selfie2anime import selfie
+
+    out = make_toy("toy-selfie2anime", tmp_path / "s2a", n=10, size=32, seed=0, progress=False)
+    counts = {d.name: len(list(d.iterdir())) for d in out.iterdir()}
+    assert counts == {"trainA": 10, "trainB": 10, "testA": 1, "testB": 1}
+    assert detect_layout(out) == "unpaired"
+    face, name = selfie(10, 32, 0)  # the test images continue the numbering
+    assert (out / "testA" / name).is_file() and name.split("_")[0] in ("male", "female")
+    assert np.abs(_pixels(out / "testA" / name) - np.asarray(face, np.int16)).mean() < 8  # JPEG; another face: ~50
+    anime = np.asarray(draw_anime_face(item_rng(0, 3), 32), np.int16)
+    assert np.abs(_pixels(out / "trainB" / "0004.jpg") - anime).mean() < 8  # toy-anime-faces's face 3
 
 
 def test_ring_is_eight_gaussians_on_a_circle(tmp_path):
@@ -89,8 +105,11 @@ def test_edges2handbags_side_by_side_edges_left_photo_right(tmp_path):
 def test_horse2zebra_layout_counts_and_ground_truth(tmp_path):
     out = make_toy("toy-horse2zebra", tmp_path / "h", n=20, size=32, seed=0, progress=False)
     counts = {d.name: len(list(d.iterdir())) for d in out.iterdir()}
-    assert counts == {"trainA": 20, "trainB": 25, "testA": 2, "testB": 2, "testA_truth": 2, "testB_truth": 2}
-    assert sorted(p.name for p in (out / "testA").iterdir()) == sorted(p.name for p in (out / "testA_truth").iterdir())
+    assert counts == {"trainA": 20, "trainB": 25, "testA": 2, "testB": 2, "testA_truth": 2, "testB_truth": 2,
+                      "trainA_truth": 20, "trainB_truth": 25}  # the training truth makes it pix2pix's pairs too
+    for folder in ("trainA", "trainB", "testA", "testB"):
+        assert sorted(p.name for p in (out / folder).iterdir()) == \
+            sorted(p.name for p in (out / f"{folder}_truth").iterdir())
     assert all(p.name.startswith("n02381460_") for p in (out / "trainA").iterdir())
     assert all(p.name.startswith("n02391049_") for p in (out / "trainB").iterdir())
     for name in (p.name for p in (out / "testA").iterdir()):

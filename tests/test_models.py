@@ -189,7 +189,7 @@ def test_patchgan_receptive_field_map_sizes():
 @pytest.mark.parametrize(
     "call,choices",
     [
-        (lambda: define_G("resnet9"), "resnet_9blocks, resnet_6blocks, unet_128, unet_256"),
+        (lambda: define_G("resnet9"), "resnet_9blocks, resnet_6blocks, unet_32, unet_64, unet_128, unet_256"),
         (lambda: define_D("patch"), "basic, n_layers, pixel"),
         (lambda: get_norm_layer("group"), "batch, instance, none"),
         (lambda: define_G(init_type="uniform", ngf=4), "normal, xavier, kaiming, orthogonal"),

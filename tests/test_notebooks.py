@@ -54,8 +54,9 @@ def _read(path: Path):
 
 
 def _parameters_cell(nb):
+    """The code cell after the Colab set-up cell (tests/test_course.py checks that one)."""
     code = [c for c in nb.cells if c.cell_type == "code"]
-    return code[0] if code else None
+    return code[1] if len(code) > 1 else None
 
 
 # -- the lessons are all there, numbered in order -------------------------------------------------------------
@@ -80,11 +81,12 @@ def test_notebooks_are_numbered_01_to_n_without_gaps():
 
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
-def test_first_code_cell_is_the_parameters_cell_of_literals(path):
+def test_parameters_cell_follows_the_colab_cell_and_holds_literals(path):
     cell = _parameters_cell(_read(path))
-    assert cell is not None, f"{path.name}: no code cell"
+    assert cell is not None, f"{path.name}: no code cell after the Colab set-up cell"
     assert "parameters" in cell.metadata.get("tags", []), (
-        f"{path.name}: the first code cell must be tagged 'parameters' (cell metadata {{\"tags\": [\"parameters\"]}})")
+        f"{path.name}: the code cell after the Colab set-up cell must be tagged 'parameters' "
+        f"(cell metadata {{\"tags\": [\"parameters\"]}})")
     for node in ast.parse(cell.source).body:
         assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None, (
             f"{path.name}: parameters cell line {node.lineno}: expected `NAME: type = value  # help`")
@@ -139,34 +141,19 @@ def test_nbstripout_would_not_change_the_notebook(path):
 
 # -- a smoke run with papermill ----------------------------------------------------------------------------------
 
-def _this_python_kernel():
-    """A kernel manager for "python3" run by this interpreter, whatever "python3" kernels a user has installed."""
-    import ipykernel.kernelspec
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    class ThisPythonSpecs(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
-                                          **ipykernel.kernelspec.get_kernel_dict())
-
-    return KernelManager(kernel_name="python3", kernel_spec_manager=ThisPythonSpecs())
-
-
 def _finite_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
-def test_papermill_smoke_run_writes_metrics(path, tmp_path):
-    out_dir = tmp_path / "outputs"
-    executed = tmp_path / path.name
-    papermill.execute_notebook(str(path), str(executed), parameters={"SMOKE": True, "OUTPUT_DIR": str(out_dir)},
-                               kernel_name="python3", km=_this_python_kernel(), cwd=str(NOTEBOOKS_DIR),
-                               progress_bar=False, execution_timeout=300)
-
-    metrics_file = out_dir / "metrics.json"
+def test_papermill_smoke_run_writes_metrics(path, smoke_batch):
+    """The instructors' batch in smoke mode (tests/conftest.py) ran each lesson with papermill in an empty folder
+    outside the repository, as on Colab or in a student's folder: nothing a lesson needs lives beside it."""
+    run = next(r for r in smoke_batch.runs if r.lesson == path.stem)
+    assert not run.error, f"{path.name} failed in smoke mode: {run.error} (see {run.executed})"
+    out_dir, executed = smoke_batch.out, run.executed
+    metrics_file = out_dir / path.stem / "metrics.json"
     assert metrics_file.is_file(), f"{path.name}: the last cell must write OUTPUT_DIR/metrics.json"
     metrics = json.loads(metrics_file.read_text())
     for key in COMMON_METRICS + LESSON_METRICS.get(path.stem, ()):

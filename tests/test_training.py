@@ -88,9 +88,27 @@ def test_a_run_writes_checkpoint_samples_losses_and_tensorboard(tmp_path, unpair
     assert result.run_dir == run and result.checkpoint.is_file()
     assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["step_0000002.png", "step_0000004.png"]
     assert (run / "losses.png").stat().st_size > 1000
-    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert list(run.glob("events.out.tfevents.*")), "TensorBoard's event files go directly in runs/NAME/"
     assert set(result.final_losses()) == {"G", "G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
     assert all(torch.isfinite(torch.tensor(v)) for v in result.final_losses().values())
+
+
+def test_tensorboard_gets_the_final_scores_and_the_bar_a_short_label(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    data = make_toy("toy-horse2zebra", tmp_path / "deep" / "folders" / "h2z", n=8, size=32, progress=False)
+    result = train(runs_dir=str(tmp_path / "runs"), data=str(data), max_steps=2,
+                   **dict(TINY_CYCLEGAN, load_size=32, crop_size=32, tensorboard=True, progress=True))
+    events = EventAccumulator(str(result.run_dir))
+    events.Reload()
+    tags = events.Tags()["scalars"]
+    assert "loss/G_A" in tags
+    for direction, values in result.scores.items():
+        for metric, value in values.items():
+            logged = events.Scalars(f"score/{direction}/{metric}")
+            assert [(e.step, e.value) for e in logged] == [(2, pytest.approx(value, rel=1e-6))]
+    bar = capsys.readouterr().err
+    assert "cyclegan h2z" in bar and str(tmp_path) not in bar, "the progress bar names the data set, not its path"
 
 
 def test_an_existing_run_is_never_overwritten_by_accident(tmp_path, unpaired_folder):

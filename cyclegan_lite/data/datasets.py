@@ -178,13 +178,19 @@ class PairDataset(_SeededDataset):
 class UnpairedDataset(PairDataset):
     """CycleGAN folders ``{phase}A/`` and ``{phase}B/`` (with ``direction='BtoA'`` they swap roles).
 
-    ``len`` is the larger of the two counts. Items: ``{"A", "B", "A_path", "B_path"}``, plus ``"A_truth"``
-    (the true B-style version of A) and ``"B_truth"`` when ``{phase}A_truth/`` and ``{phase}B_truth/`` exist.
+    ``len`` is the larger of the two counts. Items: ``{"A", "B", "A_path", "B_path"}``, plus, outside training,
+    ``"A_truth"`` (the true B-style version of A) and ``"B_truth"`` when ``{phase}A_truth/`` and
+    ``{phase}B_truth/`` exist.
+
+    ``paired=True`` (pix2pix) reads the set as aligned pairs instead: each ``{phase}A/`` image with its ground
+    truth in ``{phase}A_truth/`` as B (same crop and flip), so a CycleGAN-layout set with ground truth, such as
+    toy-horse2zebra, trains a paired model; B's own folder is not used.
     """
 
     layout = "unpaired"
 
-    def __init__(self, root: Path, *, phase: str = "train", direction: str = "AtoB", **kwargs):
+    def __init__(self, root: Path, *, phase: str = "train", direction: str = "AtoB", paired: bool = False,
+                 **kwargs):
         super().__init__(root, **kwargs)
         names = [f"{phase}A", f"{phase}B"]
         if direction == "BtoA":
@@ -195,6 +201,13 @@ class UnpairedDataset(PairDataset):
         self.files = {"A": _Images(root / names[0]), "B": _Images(root / names[1])}
         self.a_truth = self._truth(root / f"{names[0]}_truth", self.files["A"])
         self.b_truth = self._truth(root / f"{names[1]}_truth", self.files["B"])
+        self.paired = paired
+        if paired:
+            if self.a_truth is None:
+                raise layout_error(root, ("unpaired",), f"paired=True (pix2pix) pairs each {names[0]}/ image with "
+                                                        f"its ground truth in {names[0]}_truth/, and there is none")
+            self.files["B"] = _Images(self.a_truth, [self.a_truth / p.name for p in self.files["A"].files])
+            self.pairing = "same file"
 
     @staticmethod
     def _truth(folder: Path, images: _Images) -> Path | None:
@@ -216,6 +229,11 @@ class UnpairedDataset(PairDataset):
         b_image, b_path = self.decode("B", b_index)
         item = {"A": self.tensor(a_image, aug_a), "B": self.tensor(b_image, aug_b),
                 "A_path": str(a_path), "B_path": str(b_path)}
+        if self.train:
+            return item
+        if self.paired:  # the pair is its own ground truth
+            item["A_truth"], item["B_truth"] = item["B"], item["A"]
+            return item
         if self.a_truth is not None:
             item["A_truth"] = self.tensor(load_image(self.a_truth / a_path.name, self.output_nc), aug_a)
         if self.b_truth is not None:
@@ -293,14 +311,16 @@ def resolve_data(data: str | os.PathLike) -> Path:
 def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: str = "train",
                  image_size: int | None = None, load_size: int | None = None, crop_size: int | None = None,
                  preprocess: str = "resize_and_crop", no_flip: bool = False, input_nc: int = 3, output_nc: int = 3,
-                 direction: str = "AtoB", unpaired: bool = False, serial_batches: bool = False,
+                 direction: str = "AtoB", unpaired: bool = False, paired: bool = False, serial_batches: bool = False,
                  seed: int = 0) -> Dataset:
     """Open a toy dataset name (made into the cache on first use, see ``toy_path``) or a data folder.
 
     The folder's layout is detected; when it is not one of ``layouts`` a DataLayoutError names the path,
     what it holds and draws the expected layouts. ``image_size`` applies to flat folders; ``load_size``,
     ``crop_size``, ``preprocess`` to paired layouts (as the reference's options; sizes left out are CycleGAN's
-    defaults in ``config.MODEL_DEFAULTS``, the reference's 286 and 256). ``phase`` other than
+    defaults in ``config.MODEL_DEFAULTS``, the reference's 286 and 256). ``unpaired`` splits a side-by-side set
+    into unpaired halves in training (DiscoGAN), ``paired`` reads a CycleGAN-layout set as aligned pairs through
+    its ``*_truth`` folders (pix2pix; see ``UnpairedDataset``). ``phase`` other than
     "train" means no flip, centre crop and serial pairing. The result has ``.layout``, ``.root`` and
     ``.set_epoch(epoch)``.
     """
@@ -333,5 +353,5 @@ def open_dataset(data: str | os.PathLike, layouts: tuple[str, ...], *, phase: st
                   preprocess=preprocess, no_flip=no_flip, input_nc=input_nc, output_nc=output_nc,
                   serial_batches=serial_batches, train=train, seed=seed)
     if layout == "unpaired":
-        return UnpairedDataset(root, **common)
+        return UnpairedDataset(root, paired=paired, **common)
     return SideBySideDataset(root, unpaired=unpaired, **common)

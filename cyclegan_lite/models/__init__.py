@@ -1,9 +1,11 @@
-"""The course's four model families, one module each:
+"""The course's model families, one module each:
 
 - :mod:`.gan`: MLP generator and discriminator (Goodfellow et al. 2014)
 - :mod:`.dcgan`: convolutional generator and discriminator (Radford et al. 2015)
 - :mod:`.discogan`: encoder-decoder generator and conv discriminator (Kim et al. 2017)
-- :mod:`.cyclegan`: ResNet / U-Net generators, PatchGAN discriminators (Zhu et al. 2017)
+- :mod:`.cyclegan`: ResNet / U-Net generators, PatchGAN discriminators (Zhu et al. 2017; pix2pix's U-Net and
+  conditional PatchGAN, Isola et al. 2017)
+- :mod:`.ugatit`: U-GAT-IT's generator with CAM attention and AdaLIN, discriminators with CAM (Kim et al. 2020)
 """
 
 from torch import nn
@@ -24,6 +26,7 @@ from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .discogan import DiscoDiscriminator, DiscoGenerator
 from .gan import MLPDiscriminator, MLPGenerator
 from .init import INIT_CHOICES, init_weights
+from .ugatit import LIN, AdaLIN, UGATITDiscriminator, UGATITGenerator, cam_heatmap, clip_rho, rho_values
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -32,6 +35,13 @@ def count_parameters(module: nn.Module) -> int:
 
 
 __all__ = [
+    "LIN",
+    "AdaLIN",
+    "UGATITDiscriminator",
+    "UGATITGenerator",
+    "cam_heatmap",
+    "clip_rho",
+    "rho_values",
     "INIT_CHOICES",
     "NETD_CHOICES",
     "NETG_CHOICES",

@@ -26,7 +26,10 @@ from torch import nn
 from .init import init_weights
 from .shapes import check_choice, check_image_sides
 
-NETG_CHOICES = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
+NETG_CHOICES = ("resnet_9blocks", "resnet_6blocks", "unet_32", "unet_64", "unet_128", "unet_256")
+#: U-Net depth by name: unet_N halves an N x N image log2(N) times, down to 1 x 1 (the reference has unet_128
+#: and unet_256; the smaller ones fit the toy sets' 64 x 64 images)
+UNET_DOWNS = {"unet_32": 5, "unet_64": 6, "unet_128": 7, "unet_256": 8}
 NETD_CHOICES = ("basic", "n_layers", "pixel")
 NORM_CHOICES = ("batch", "instance", "none")
 PADDING_CHOICES = ("reflect", "replicate", "zero")
@@ -268,7 +271,7 @@ def define_G(
         n_blocks = int(netG.removeprefix("resnet_").removesuffix("blocks"))
         net = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks)
     else:
-        num_downs = {"unet_128": 7, "unet_256": 8}[netG]
+        num_downs = UNET_DOWNS[netG]
         net = UnetGenerator(input_nc, output_nc, num_downs, ngf, norm, use_dropout)
     return init_weights(net, init_type, init_gain)
 

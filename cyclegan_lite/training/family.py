@@ -12,7 +12,8 @@ from ..schedules import set_learning_rate
 
 
 class Family:
-    """Base of the per-family trainers (``GANFamily``, ``DiscoGANFamily``, ``CycleGANFamily``).
+    """Base of the per-family trainers (``GANFamily``, ``DiscoGANFamily``, ``CycleGANFamily``, ``Pix2PixFamily``,
+    ``UGATITFamily``).
 
     A subclass builds ``self.networks`` and ``self.optimizers`` in its ``__init__``, then calls ``self.ready()``,
     and implements ``train_step(batch) -> dict of losses`` with the paper's equations, and ``sample(fixed)``.
@@ -27,10 +28,10 @@ class Family:
 
     #: the dataset layouts the family trains on (see ``cyclegan_lite.data.LAYOUTS``)
     layouts: tuple[str, ...] = ()
-    #: which network translates in which direction (GAN families: "AtoB" is the generator)
+    #: which network translates in which direction (GAN families: "AtoB" is the generator; pix2pix has only AtoB)
     generator_names: dict[str, str] = {}
-    #: True for the families that translate between two image domains (AtoB and BtoA), False for those that
-    #: draw from noise
+    #: True for the families that translate images (AtoB, and BtoA where ``generator_names`` has it), False for
+    #: those that draw from noise
     is_translation: bool = False
 
     def __init__(self, cfg, device: torch.device | str, speed: Speed | None = None, world: Distributed | None = None,
@@ -55,7 +56,8 @@ class Family:
         """Adam over the named networks (fused kernels when switched on)."""
         params = list(itertools.chain.from_iterable(self.networks[n].parameters() for n in names))
         extra = {"fused": True} if self.speed.fused_adam else {}
-        return torch.optim.Adam(params, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2), **extra)
+        return torch.optim.Adam(params, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2),
+                                weight_decay=self.cfg.weight_decay, **extra)
 
     def ready(self) -> None:
         """Move the networks to the device, apply the speed switches and, under torchrun, wrap each in DDP

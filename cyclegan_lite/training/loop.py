@@ -147,7 +147,8 @@ class _LossLog:
         self.writer = None
         if enabled and tensorboard:
             from torch.utils.tensorboard import SummaryWriter
-            self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step)
+            # event files directly in the run folder: TensorBoard names the run NAME, not NAME/tensorboard
+            self.writer = SummaryWriter(str(run_dir), purge_step=resume_step)
 
     def add(self, step: int, epoch: int, lr: float, losses: dict) -> None:
         self.pending.append((step, epoch, lr, losses))
@@ -172,6 +173,13 @@ class _LossLog:
                 self.writer.add_scalar("lr", records[-1]["lr"], records[-1]["step"])
         return records[-1]
 
+    def add_scores(self, scores: dict[str, dict], step: int) -> None:
+        """The final translation scores, as ``score/DIRECTION/METRIC`` scalars at the last step."""
+        if self.writer is not None:
+            for direction, values in scores.items():
+                for metric, value in values.items():
+                    self.writer.add_scalar(f"score/{direction}/{metric}", value, step)
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
@@ -182,7 +190,7 @@ def train(cfg: TrainConfig | None = None, **overrides) -> TrainResult:
 
     ``train(model="cyclegan", data="toy-horse2zebra", max_steps=200)`` is the whole API a notebook needs.
     Writes ``RUNS_DIR/NAME/``: ``checkpoints/latest.pt``, ``samples/step_*.png``, ``losses.jsonl``,
-    ``losses.png`` and ``tensorboard/``.
+    ``losses.png``, ``scores.json`` (translation families with ground truth) and TensorBoard's event files.
     """
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides).resolved()
     world = init_distributed()
@@ -253,7 +261,7 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
     per_epoch = len(epoch_batches(len(dataset), cfg.batch_size, 1, cfg.seed, False, world))
     total_steps = per_epoch * total_epochs if not cfg.max_steps else min(cfg.max_steps, per_epoch * total_epochs)
     bar = tqdm(total=total_steps, initial=step, disable=not (cfg.progress and world.is_main),
-               desc=f"{cfg.model} on {cfg.data}", unit="step", dynamic_ncols=True)
+               desc=f"{cfg.model} {Path(cfg.data).name}", unit="step", dynamic_ncols=True)  # a short label
 
     def save() -> None:
         """The latest checkpoint; a finished epoch is recorded as the start of the next one."""
@@ -314,11 +322,13 @@ def _train(cfg: TrainConfig, world: Distributed, run_dir: Path) -> TrainResult:
     if world.is_main and log.history:
         save_figure(loss_curves_figure(log.history, title=f"{cfg.name}: losses",
                                        smooth=max(1, min(25, len(log.history) // 10))), run_dir / "losses.png")
-    log.close()
     scores = None
     if world.is_main and family.is_translation and has_ground_truth(sample_set):
-        scores = translation_scores(family.generator("AtoB"), family.generator("BtoA"), sample_set)
+        g_ba = family.generator("BtoA") if "BtoA" in family.generator_names else None  # pix2pix: AtoB only
+        scores = translation_scores(family.generator("AtoB"), g_ba, sample_set)
         with atomic_write(run_dir / "scores.json", "w") as f:
             json.dump({"step": step, **scores}, f, indent=2)
+        log.add_scores(scores, step)
+    log.close()
     epochs_done = epoch if epoch_step >= per_epoch else epoch - 1
     return TrainResult(cfg, run_dir, family, log.history, step, epochs_done, time.perf_counter() - started, scores)

@@ -14,9 +14,11 @@ from .cyclegan import CycleGANFamily
 from .discogan import DiscoGANFamily
 from .family import Family
 from .gan import GANFamily
+from .pix2pix import Pix2PixFamily
+from .ugatit import UGATITFamily
 
 FAMILIES: dict[str, type[Family]] = {"gan": GANFamily, "dcgan": GANFamily, "discogan": DiscoGANFamily,
-                                     "cyclegan": CycleGANFamily}
+                                     "cyclegan": CycleGANFamily, "pix2pix": Pix2PixFamily, "ugatit": UGATITFamily}
 
 
 def build_family(cfg: TrainConfig, device: torch.device | str, speed: Speed | None = None,
@@ -36,5 +38,6 @@ def dataset_options(cfg: TrainConfig, phase: str = "train") -> dict:
     """The loader options of a run (``open_dataset``'s keyword arguments)."""
     return dict(phase=phase, image_size=cfg.image_size, load_size=cfg.load_size, crop_size=cfg.crop_size,
                 preprocess=cfg.preprocess, no_flip=cfg.no_flip, input_nc=cfg.input_nc, output_nc=cfg.output_nc,
-                direction=cfg.direction, unpaired=cfg.model == "discogan", serial_batches=cfg.serial_batches,
+                direction=cfg.direction, unpaired=cfg.model == "discogan", paired=cfg.model == "pix2pix",
+                serial_batches=cfg.serial_batches,
                 seed=cfg.seed)

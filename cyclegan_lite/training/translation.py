@@ -1,4 +1,5 @@
-"""Sampling shared by the two translation families (DiscoGAN and CycleGAN): A -> B -> A and B -> A -> B rows."""
+"""Sampling shared by the translation families (DiscoGAN, CycleGAN, U-GAT-IT; pix2pix shows its own rows):
+A -> B -> A and B -> A -> B rows."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...fileio import exclusive_lock, honour_umask
 
-FORMAT_VERSION = 3  # bump when any maker's output changes, so stale cached sets are not reused
+FORMAT_VERSION = 4  # bump when any maker's output changes, so stale cached sets are not reused
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,14 @@ TOY_DATASETS: dict[str, ToySpec] = {
                                   _lazy("bags", "make_bags")),
     "toy-horse2zebra": ToySpec("unpaired", 400, 64,
                                "horse silhouette plain (A) or striped (B); n in trainA, 5n/4 in trainB, "
-                               "a tenth in testA/testB with ground truth", _lazy("horses", "make_horses")),
+                               "a tenth in testA/testB, each with its ground truth (*_truth/)",
+                               _lazy("horses", "make_horses")),
     "mini-celeba": ToySpec("flat", 500, None, "drawn faces in CelebA's layout (178x218, 40 attributes, Male shows)",
                            _lazy("celeba", "make_celeba")),
+    "toy-selfie2anime": ToySpec("unpaired", 450, 64,
+                                "mini-celeba's faces (A, square crops) and toy-anime-faces (B) in selfie2anime's "
+                                "layout: n in trainA/trainB, a tenth in testA/testB", _lazy("selfie2anime",
+                                                                                            "make_selfie2anime")),
 }
 
 

@@ -4,9 +4,10 @@ Each scene places the silhouette (flipped, scaled, tilted, sheared for a differe
 ground) over a sky with distant trees and a grass texture, then paints its coat with zebra stripes that follow
 the body (vertical on the trunk, horizontal on the legs) or brown, with faint bands where those stripes would be
 (``HORSE_BANDS``). The background is drawn the same way in both domains, so the true translation of a scene is
-the same scene with the other coat: every test image has that ground truth saved under the same file name in
-``testA_truth/`` (the zebra version of each ``testA`` horse) and ``testB_truth/`` (the horse version of each
-``testB`` zebra).
+the same scene with the other coat: every image has that ground truth saved under the same file name in
+``testA_truth/`` (the zebra version of each ``testA`` horse), ``testB_truth/`` (the horse version of each
+``testB`` zebra), and likewise ``trainA_truth/`` and ``trainB_truth/``, which CycleGAN never reads but which make
+the set a paired one for pix2pix (``open_dataset(..., paired=True)``).
 Folders and file names follow the released horse2zebra (``trainA/n02381460_*.jpg``, ``trainB/n02391049_*.jpg``).
 """
 
@@ -133,20 +134,17 @@ def draw_scene(rng: np.random.Generator, size: int, coats: tuple[bool, ...] = (F
 
 def make_horses(out: Path, n: int, size: int | None, seed: int, progress: bool) -> None:
     """Write ``n`` horses to trainA/, ``n * 5 // 4`` zebras to trainB/ (the real set has 1,067 and 1,334),
-    a tenth of each to testA/ and testB/, and the ground truth of each test image to testA_truth/ and testB_truth/.
+    a tenth of each to testA/ and testB/, and the ground truth of each image to {folder}_truth/.
     """
     n_b = n * 5 // 4
     splits = [("trainA", n, 0, False), ("trainB", n_b, 1, True),
               ("testA", max(1, n // 10), 2, False), ("testB", max(1, n_b // 10), 3, True)]
     for folder, count, key, zebra in splits:
         prefix = B_PREFIX if zebra else A_PREFIX
-        test = folder.startswith("test")
         (out / folder).mkdir()
-        if test:
-            (out / f"{folder}_truth").mkdir()
+        (out / f"{folder}_truth").mkdir()
         for k in steps(count, f"toy-horse2zebra {folder}", progress):
             name = f"{prefix}_{k + 1}.jpg"
-            images = draw_scene(item_rng(seed, key, k), size, (zebra, not zebra) if test else (zebra,))
+            images = draw_scene(item_rng(seed, key, k), size, (zebra, not zebra))
             save(images[0], out / folder / name)
-            if test:
-                save(images[1], out / f"{folder}_truth" / name)
+            save(images[1], out / f"{folder}_truth" / name)
