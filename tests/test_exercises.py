@@ -3,10 +3,14 @@ or a crashing one gets a message, and none of them raises."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+from scipy.spatial.distance import jensenshannon
 
 from cyclegan_lite.exercises import EXERCISES, check, compare, results
+from cyclegan_lite.exercises.lesson01 import jensen_shannon
 
 
 def test_a_right_answer_passes(capsys):
@@ -52,6 +56,43 @@ def test_every_registered_exercise_has_a_title_and_a_passing_reference():
     assert all(ex.title for ex in EXERCISES.values())
     assert compare(torch.ones(3), torch.ones(3), "x") is None
     assert "inf or nan" in compare(torch.tensor([float("inf")]), torch.ones(1), "x")
+
+
+def test_js_divergence_passes_the_reference_and_names_the_usual_mistakes(capsys):
+    def kl(p, q):
+        return (torch.xlogy(p, p) - torch.xlogy(p, q)).sum()
+
+    def jsd(p, q):
+        m = (p + q) / 2
+        return kl(p, m) / 2 + kl(q, m) / 2
+
+    assert check("01.js_divergence", jsd)
+    assert capsys.readouterr().out.startswith("\u2713 ")
+    assert check("01.js_divergence", lambda p, q: float(jsd(p, q)))  # a Python float is a right answer too
+    capsys.readouterr()
+    assert not check("01.js_divergence", lambda p, q: kl(p, q))
+    assert "that is KL(p || q)" in capsys.readouterr().out
+    assert not check("01.js_divergence", lambda p, q: 2 * jsd(p, q))
+    assert "twice the JSD" in capsys.readouterr().out
+    assert not check("01.js_divergence", lambda p, q: jsd(p, q) / math.log(2))
+    assert "in bits" in capsys.readouterr().out
+    naive = lambda p, q: (0.5 * (p * torch.log(2 * p / (p + q))).sum()  # noqa: E731
+                          + 0.5 * (q * torch.log(2 * q / (p + q))).sum())
+    assert not check("01.js_divergence", naive)  # 0 * log 0 is nan: the disjoint case
+    out = capsys.readouterr().out
+    assert "0 * log 0" in out and "xlogy" in out and out.count("\n") == 1
+    assert results()["01.js_divergence"] is False
+
+
+def test_the_js_divergence_reference_against_scipy_and_its_bounds():
+    g = torch.Generator().manual_seed(0)
+    p, q = torch.rand(2, 10, generator=g, dtype=torch.float64)
+    p, q = p / p.sum(), q / q.sum()
+    assert math.isclose(float(jensen_shannon(p, q)), jensenshannon(p.numpy(), q.numpy()) ** 2, rel_tol=1e-9)
+    assert float(jensen_shannon(p, p)) == 0.0
+    disjoint = torch.tensor([0.2, 0.3, 0.5, 0.0], dtype=torch.float64), torch.tensor([0.0, 0.0, 0.0, 1.0],
+                                                                                      dtype=torch.float64)
+    assert math.isclose(float(jensen_shannon(*disjoint)), math.log(2), rel_tol=1e-12)  # its largest value
 
 
 # -- lesson 03 (DiscoGAN) ---------------------------------------------------------------------------------------

@@ -42,9 +42,9 @@ LESSON_METRICS = {
     "05_cyclegan_faces": ("round_trip_l1",),
 }
 
-# Lessons whose exercises are checked in the notebook (cyclegan_lite.exercises): metrics.json's "exercises" must
-# name at least this many checks, and the smoke run (which runs the solutions) must pass every one.
-LESSON_EXERCISES = {"03_discogan": 3}
+# Lessons whose metrics.json must list their exercise checks (``"exercises": {name: passed}``, from
+# cyclegan_lite.exercises.results()), at least this many; in the instructor version every one must pass.
+EXERCISE_LESSONS = {"01_gan": 3, "03_discogan": 3}
 
 needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
 
@@ -167,13 +167,13 @@ def test_papermill_smoke_run_writes_metrics(path, smoke_batch):
     for key in LESSON_METRICS.get(path.stem, ()):
         assert _finite_number(metrics[key]), f"{path.name}: metrics[{key!r}] = {metrics[key]!r}"
 
-    if path.stem in LESSON_EXERCISES:
-        exercises = metrics.get("exercises")
-        assert isinstance(exercises, dict) and len(exercises) >= LESSON_EXERCISES[path.stem], (
-            f"{path.name}: metrics.json should list at least {LESSON_EXERCISES[path.stem]} exercise checks "
-            f"(cyclegan_lite.exercises.results()), got {exercises!r}")
-        failed = sorted(k for k, ok in exercises.items() if ok is not True)
-        assert not failed, f"{path.name}: exercise checks that did not pass with the solutions in place: {failed}"
+    exercises = metrics.get("exercises")
+    if path.stem in EXERCISE_LESSONS:
+        assert isinstance(exercises, dict) and len(exercises) >= EXERCISE_LESSONS[path.stem], (
+            f"{path.name}: metrics.json should list at least {EXERCISE_LESSONS[path.stem]} exercise checks under "
+            f"'exercises', found {exercises!r}")
+    failed = sorted(name for name, passed in (exercises or {}).items() if passed is not True)
+    assert not failed, f"{path.name}: exercise checks that did not pass with the notebook's solutions: {failed}"
 
     nb = _read(executed)
     pictures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
