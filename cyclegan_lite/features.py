@@ -187,18 +187,19 @@ def train_toy_net(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = T
     per_epoch = -(-len(train) // batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / (epochs * per_epoch))
     net.train()
-    for _ in range(epochs):
-        shuffled = train[torch.randperm(len(train), generator=generator)]
-        for start in range(0, len(shuffled), batch_size):
-            index = shuffled[start:start + batch_size]
-            x = images[index]
-            flip = torch.rand(len(x), generator=generator) < 0.5
-            x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-            loss = F.cross_entropy(net.classify(x), labels[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+    with torch.enable_grad():  # also when called under no_grad (the first score of a run needs it)
+        for _ in range(epochs):
+            shuffled = train[torch.randperm(len(train), generator=generator)]
+            for start in range(0, len(shuffled), batch_size):
+                index = shuffled[start:start + batch_size]
+                x = images[index]
+                flip = torch.rand(len(x), generator=generator) < 0.5
+                x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+                loss = F.cross_entropy(net.classify(x), labels[index])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
     net.eval().requires_grad_(False)
     with torch.no_grad():
         accuracy = float((net.classify(images[held]).argmax(1) == labels[held]).float().mean())

@@ -159,3 +159,11 @@ def test_inception_offline_fails_in_one_line(tmp_path, monkeypatch):
     assert "\n" not in str(caught.value) and "--features toy" in str(caught.value)
     with pytest.raises(InceptionUnavailableError, match="no such InceptionV3 weights file"):
         inception_features(tmp_path / "missing.pth")
+
+
+def test_the_first_use_trains_the_network_also_under_no_grad(tmp_path, monkeypatch):
+    """A run's scores ask for the features inside ``torch.no_grad()``; training the network must still work."""
+    monkeypatch.setattr(features, "toy_training_set", _tiny_training_set)
+    with torch.no_grad():
+        net = toy_features(tmp_path, progress=False)
+    assert isinstance(net, features.ToyDomainNet) and cache_file(tmp_path).is_file()
