@@ -97,6 +97,8 @@ class TrainConfig:
                                "U-GAT-IT show the current ones, as their reference code)", at_least=0)
     lambda_L1: float = _opt(100.0, "weight of pix2pix's L1 term against the paired target (Isola et al. 2017 eq. 4)",
                             at_least=0)
+    lambda_GAN: float = _opt(1.0, "weight of pix2pix's adversarial term in G's loss (0: L1 alone, the first row of "
+                                  "Isola et al. 2017's table 1; D still trains, G ignores it)", at_least=0)
 
     # U-GAT-IT (Kim et al. 2020; the authors' option names and loss weights)
     adv_weight: float = _opt(1.0, "U-GAT-IT: weight of the adversarial terms (global and local D, image and CAM "

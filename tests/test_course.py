@@ -149,7 +149,7 @@ def test_class_parameters_go_to_the_lessons_that_have_them(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("DEVCE: cuda\n", "no lesson has a parameter DEVCE"),
     ("lessons:\n  04_cyclegan:\n    EPOCHZ: 3\n", "lesson 04_cyclegan has no parameter EPOCHZ"),
-    ("lessons:\n  06_pix2pix:\n    EPOCHS: 3\n", "no lesson named 06_pix2pix"),
+    ("lessons:\n  99_no_such_lesson:\n    EPOCHS: 3\n", "no lesson named 99_no_such_lesson"),
 ])
 def test_a_typo_in_the_class_file_fails_before_anything_runs(tmp_path, text, message):
     params = tmp_path / "class.yaml"

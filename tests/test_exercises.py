@@ -161,3 +161,47 @@ def test_lesson03_typical_mistakes_get_their_hints(capsys):
     assert not check("03.generator_step", lambda *a: _l03_generator_step(*a, mistake="no_step"))
     assert "did not move" in capsys.readouterr().out
     assert results()["03.generator_step"] is False
+
+
+# -- lesson 06 (pix2pix) ----------------------------------------------------------------------------------------
+
+def _l06_generator_loss(pred_fake, fake_B, real_B, lambda_L1):
+    return (F.binary_cross_entropy_with_logits(pred_fake, torch.ones_like(pred_fake))
+            + lambda_L1 * (fake_B - real_B).abs().mean())
+
+
+def _l06_decoder_channels(num_downs, ngf):
+    return [8 * ngf] + [16 * ngf] * (num_downs - 5) + [16 * ngf, 8 * ngf, 4 * ngf, 2 * ngf]
+
+
+def test_lesson06_right_answers_pass(capsys):
+    assert check("06.conditional_pairs", lambda x, y, fake: (torch.cat([x, y], 1), torch.cat([x, fake], 1)))
+    assert check("06.generator_loss", _l06_generator_loss)
+    assert check("06.generator_loss", lambda p, f, r, lam: float(_l06_generator_loss(p, f, r, lam)))  # a float too
+    assert check("06.unet_decoder_channels", _l06_decoder_channels)
+    assert capsys.readouterr().out.count("\u2713 ") == 4
+    assert all(results()[k] for k in ("06.conditional_pairs", "06.generator_loss", "06.unet_decoder_channels"))
+
+
+def test_lesson06_typical_mistakes_get_their_hints(capsys):
+    assert not check("06.conditional_pairs", lambda x, y, fake: (torch.cat([x, y]), torch.cat([x, fake])))
+    assert "batch axis (dim 0)" in capsys.readouterr().out
+    assert not check("06.conditional_pairs", lambda x, y, fake: (torch.cat([y, x], 1), torch.cat([x, fake], 1)))
+    assert "the input comes first" in capsys.readouterr().out
+    assert not check("06.conditional_pairs", lambda x, y, fake: (torch.cat([x, fake], 1), torch.cat([x, y], 1)))
+    assert "swapped" in capsys.readouterr().out
+
+    assert not check("06.generator_loss", lambda p, f, r, lam: _l06_generator_loss(p, f, r, 1.0))
+    assert "lambda_L1 is missing" in capsys.readouterr().out
+    assert not check("06.generator_loss", lambda p, f, r, lam: (
+        -F.binary_cross_entropy_with_logits(p, torch.zeros_like(p)) + lam * (f - r).abs().mean()))
+    assert "saturating" in capsys.readouterr().out
+    assert not check("06.generator_loss", lambda p, f, r, lam: (
+        F.binary_cross_entropy_with_logits(p, torch.ones_like(p)) + lam * F.mse_loss(f, r)))
+    assert "squared (L2)" in capsys.readouterr().out
+
+    assert not check("06.unet_decoder_channels", lambda n, ngf: [8 * ngf] * (n - 3) + [4 * ngf, 2 * ngf, ngf])
+    assert "without the skip connections" in capsys.readouterr().out
+    assert not check("06.unet_decoder_channels", lambda n, ngf: _l06_decoder_channels(n, ngf)[::-1])
+    assert "outermost first" in capsys.readouterr().out
+    assert results()["06.unet_decoder_channels"] is False

@@ -3,6 +3,7 @@ hand-computed cases, the training steps, exact resume, paired reading of toy-hor
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -201,6 +202,35 @@ def test_pix2pix_step_losses_are_the_papers():
     assert losses["G_L1"].item() == pytest.approx(expected_l1.item(), rel=1e-5)
     assert losses["D_real"].item() == pytest.approx(expected_real.item(), rel=1e-5)
     assert losses["G"].item() == pytest.approx((losses["G_GAN"] + losses["G_L1"]).item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("weights", [dict(lambda_GAN=0.0), dict(lambda_L1=0.0)])
+def test_pix2pix_ablation_arms_train_g_on_one_term_only(weights):
+    """lambda_GAN 0 is "L1 alone", lambda_L1 0 "cGAN alone" (Isola et al. 2017, table 1): G takes exactly the Adam
+    step of the remaining term, and D still trains."""
+    torch.manual_seed(0)
+    cfg = TrainConfig(**dict(TINY_PIX2PIX, norm="instance", no_dropout=True, **weights))
+    family = Pix2PixFamily(cfg, "cpu")
+    G, D = family.networks["G"], family.networks["D"]
+    g_before, d_before = copy.deepcopy(G), copy.deepcopy(D)
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    losses = family.train_step({"A": a, "B": b})
+    off, on = ("G_GAN", "G_L1") if weights.get("lambda_GAN") == 0 else ("G_L1", "G_GAN")
+    assert losses[off].item() == 0 and losses["G"].item() == pytest.approx(losses[on].item())
+
+    # the same G step by hand, on the remaining term alone (D already updated, as in the step)
+    expected = copy.deepcopy(g_before)
+    opt = torch.optim.Adam(expected.parameters(), lr=family.cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    fake = expected(a)
+    if on == "G_L1":
+        loss = 100 * (fake - b).abs().mean()
+    else:
+        loss = F.binary_cross_entropy_with_logits(D(torch.cat([a, fake], 1)), torch.ones(2, 1, 2, 2))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(G.parameters(), expected.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(D.parameters(), d_before.parameters())), "D still trains"
 
 
 def test_horse2zebra_reads_as_pairs_through_its_ground_truth(horses):

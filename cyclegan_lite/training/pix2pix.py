@@ -7,12 +7,14 @@ Trained on aligned pairs (x, y):
     L_cGAN(G, D) = E[log D(x, y)] + E[log(1 - D(x, G(x)))]                                    (eq. 1)
     L_L1(G) = E ||y - G(x)||_1                                                                 (eq. 3)
     G* = arg min_G max_D L_cGAN(G, D) + lambda L_L1(G),   lambda = 100 (``--lambda_L1``)       (eq. 4)
+``--lambda_GAN`` (default 1) weights the adversarial term in G's loss: 0 gives "L1 alone" and ``--lambda_L1 0``
+"cGAN alone", the paper's ablation (sec. 4.2, table 1, fig. 4).
 D's objective is halved (sec. 3.3, "we divide the objective by 2 while optimizing D"); D sees the current fakes
 (the reference's pool_size 0 for pix2pix). There is no BtoA generator: ``--direction BtoA`` swaps the domains of the
 data instead.
 
-Logged losses, by the reference's names: ``G`` (the generator's total), ``G_GAN``, ``G_L1`` (weighted by
-lambda_L1), ``D_real``, ``D_fake`` (D's two terms before halving).
+Logged losses, by the reference's names: ``G`` (the generator's total), ``G_GAN`` (weighted by lambda_GAN), ``G_L1``
+(weighted by lambda_L1), ``D_real``, ``D_fake`` (D's two terms before halving).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class Pix2PixFamily(TranslationSamples, Family):
         # G: fool D on (x, G(x)) and stay close to y, with D frozen.
         (frozen_D,) = self.frozen("D")
         with self.autocast():
-            loss_G_GAN = generator_loss(mode, frozen_D(fake_AB))
+            loss_G_GAN = generator_loss(mode, frozen_D(fake_AB)) * self.cfg.lambda_GAN
             loss_G_L1 = l1_loss(fake_B, real_B) * self.cfg.lambda_L1
             loss_G = loss_G_GAN + loss_G_L1
         self.optimize("G", loss_G)
