@@ -205,3 +205,87 @@ def test_lesson06_typical_mistakes_get_their_hints(capsys):
     assert not check("06.unet_decoder_channels", lambda n, ngf: _l06_decoder_channels(n, ngf)[::-1])
     assert "outermost first" in capsys.readouterr().out
     assert results()["06.unet_decoder_channels"] is False
+
+
+# -- lesson 04 (CycleGAN) ---------------------------------------------------------------------------------------
+
+def _l04_cycle(real_A, rec_A, real_B, rec_B, lambda_A, lambda_B):
+    return lambda_A * (rec_A - real_A).abs().mean() + lambda_B * (rec_B - real_B).abs().mean()
+
+
+def _l04_pool(pool, images, pool_size, rng, *, mistake=None):
+    if pool_size == 0 and mistake != "no_bypass":
+        return images
+    out = []
+    for image in images:
+        if len(pool) < pool_size:
+            pool.append(image.clone())
+            out.append(image)
+        elif rng.uniform(0, 1) > 0.5:
+            i = rng.randint(0, pool_size - 1)
+            out.append(image if mistake == "return_new" else pool[i])
+            pool[i] = image.clone()
+        else:
+            out.append(image)
+    return torch.stack(out)
+
+
+def _l04_objective(G_A, G_B, D_A, D_B, real_A, real_B, lambda_A, lambda_B, lambda_identity, *, mistake=None):
+    fake_B, fake_A = G_A(real_A), G_B(real_B)
+    judge_B, judge_A = (D_B, D_A) if mistake == "swapped" else (D_A, D_B)
+    loss = ((judge_B(fake_B) - 1) ** 2).mean() + ((judge_A(fake_A) - 1) ** 2).mean()
+    loss = loss + lambda_A * (G_B(fake_B) - real_A).abs().mean() + lambda_B * (G_A(fake_A) - real_B).abs().mean()
+    w_B, w_A = (1.0, 1.0) if mistake == "idt_unweighted" else (lambda_B, lambda_A)
+    if mistake != "no_identity":
+        loss = loss + lambda_identity * (w_B * (G_A(real_B) - real_B).abs().mean()
+                                         + w_A * (G_B(real_A) - real_A).abs().mean())
+    return loss
+
+
+def _l04_decay(epoch, n_epochs, n_epochs_decay):
+    return 1.0 - max(0, epoch - n_epochs) / (n_epochs_decay + 1)
+
+
+def test_lesson04_right_answers_pass(capsys):
+    assert check("04.cycle_consistency_loss", _l04_cycle)
+    assert check("04.image_pool", _l04_pool)
+    assert check("04.generator_objective", _l04_objective)
+    assert check("04.linear_decay", _l04_decay)
+    assert capsys.readouterr().out.count("\u2713 ") == 4
+    assert all(results()[k] for k in ("04.cycle_consistency_loss", "04.image_pool", "04.generator_objective",
+                                      "04.linear_decay"))
+
+
+def test_lesson04_typical_mistakes_get_their_hints(capsys):
+    assert not check("04.cycle_consistency_loss", lambda a, ra, b, rb, la, lb: _l04_cycle(a, ra, b, rb, 1.0, 1.0))
+    assert "the weights are missing" in capsys.readouterr().out
+    assert not check("04.cycle_consistency_loss", lambda a, ra, b, rb, la, lb: _l04_cycle(a, ra, b, rb, lb, la))
+    assert "swapped" in capsys.readouterr().out
+    assert not check("04.cycle_consistency_loss", lambda a, ra, b, rb, la, lb: (
+        la * F.mse_loss(ra, a) + lb * F.mse_loss(rb, b)))
+    assert "squared (L2)" in capsys.readouterr().out
+    assert not check("04.cycle_consistency_loss", lambda a, ra, b, rb, la, lb: la * (ra - a).abs().mean())
+    assert "only the forward cycle" in capsys.readouterr().out
+
+    assert not check("04.image_pool", lambda *a: _l04_pool(*a, mistake="return_new"))
+    assert "return the *stored* image" in capsys.readouterr().out
+    assert not check("04.image_pool", lambda *a: _l04_pool(*a, mistake="no_bypass"))
+    assert "pool_size 0" in capsys.readouterr().out
+    assert not check("04.image_pool", lambda pool, images, size, rng: images)
+    out = capsys.readouterr().out
+    assert out.startswith("\u2717 ") and "Traceback" not in out
+
+    assert not check("04.generator_objective", lambda *a: _l04_objective(*a, mistake="swapped"))
+    assert "discriminators are swapped" in capsys.readouterr().out
+    assert not check("04.generator_objective", lambda *a: _l04_objective(*a, mistake="idt_unweighted"))
+    assert "identity terms miss their lambda" in capsys.readouterr().out
+    assert not check("04.generator_objective", lambda *a: _l04_objective(*a, mistake="no_identity"))
+    assert "identity terms are missing" in capsys.readouterr().out
+
+    assert not check("04.linear_decay", lambda e, n, nd: 1.0 - max(0, e - n) / nd if nd else 1.0)
+    assert "the last epoch would not train" in capsys.readouterr().out
+    assert not check("04.linear_decay", lambda e, n, nd: 1.0 - max(0, e - n + 1) / (nd + 1))
+    assert "one epoch early" in capsys.readouterr().out
+    assert not check("04.linear_decay", lambda e, n, nd: 1.0 - e / (n + nd + 1))
+    assert "for the first n_epochs epochs" in capsys.readouterr().out
+    assert results()["04.linear_decay"] is False
