@@ -69,6 +69,22 @@ def smoke_batch(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def student_smoke_batch(tmp_path_factory):
+    """The students' version of every lesson (``python -m cyclegan_lite.course student``: solutions replaced by
+    stubs) run once in smoke mode by the instructors' batch, as a student who has written nothing yet would."""
+    pytest.importorskip("papermill")
+    from types import SimpleNamespace
+
+    from cyclegan_lite.course import run_batch, write_student_notebooks
+
+    work = tmp_path_factory.mktemp("student-batch")
+    lessons = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+               if "# BEGIN SOLUTION" in p.read_text()]  # the lessons with exercises
+    student = write_student_notebooks(lessons, work / "notebooks")
+    return SimpleNamespace(out=work / "out", runs=run_batch(student, work / "out", smoke=True, progress=False))
+
+
+@pytest.fixture(scope="session")
 def unpaired_folder(tmp_path_factory) -> Path:
     return make_unpaired_folder(tmp_path_factory.mktemp("horse2zebra_like"))
 

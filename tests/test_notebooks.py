@@ -179,3 +179,19 @@ def test_papermill_smoke_run_writes_metrics(path, smoke_batch):
     nb = _read(executed)
     pictures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert pictures > 0, f"{path.name}: the smoke run drew no figure"
+
+
+@needs_notebooks
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in EXERCISE_LESSONS],
+                         ids=[p.stem for p in NOTEBOOKS if p.stem in EXERCISE_LESSONS])
+def test_student_version_runs_and_each_check_says_not_done_yet(path, student_smoke_batch):
+    """The students' notebook (solutions replaced by ``raise NotImplementedError``) runs top to bottom: each check
+    cell prints that its exercise is not done yet, never a traceback, and metrics.json records none as passed."""
+    run = next(r for r in student_smoke_batch.runs if r.lesson == path.stem)
+    assert not run.error, f"the students' {path.name} failed in smoke mode: {run.error} (see {run.executed})"
+    exercises = run.metrics.get("exercises")
+    assert isinstance(exercises, dict) and len(exercises) >= EXERCISE_LESSONS[path.stem], exercises
+    assert not any(exercises.values()), f"a stub passed its check: {exercises}"
+    checks = [c for c in _read(run.executed).cells if c.cell_type == "code" and re.search(r'^check\("', c.source, re.M)]
+    said = ["".join(o.get("text", "") for o in c.outputs) for c in checks]
+    assert len(said) == len(exercises) and all("not done yet" in text for text in said), said
