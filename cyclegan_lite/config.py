@@ -107,6 +107,10 @@ class TrainConfig:
     identity_weight: float = _opt(10.0, "U-GAT-IT: weight of the identity loss", at_least=0)
     cam_weight: float = _opt(1000.0, "U-GAT-IT: weight of the generators' CAM loss (their auxiliary classifiers)",
                              at_least=0)
+    adalin_rho: float | None = _opt(None, "U-GAT-IT: unset, AdaLIN's rho is learned (the paper); a number in [0, 1] "
+                                          "fixes every AdaLIN rho to it (1: adaptive instance norm, AdaIN; 0: "
+                                          "adaptive layer norm), as the paper's comparison of normalisations",
+                                    at_least=0)
     light: bool = _opt(True, "use U-GAT-IT's light generator, whose MLP for AdaLIN's gamma and beta reads the pooled "
                              "attention features (the full one reads the whole map: far larger, one image size)")
     n_res: int | None = _opt(None, "U-GAT-IT: residual blocks in the generator's encoder, and AdaLIN ones in its "

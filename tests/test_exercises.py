@@ -289,3 +289,67 @@ def test_lesson04_typical_mistakes_get_their_hints(capsys):
     assert not check("04.linear_decay", lambda e, n, nd: 1.0 - e / (n + nd + 1))
     assert "for the first n_epochs epochs" in capsys.readouterr().out
     assert results()["04.linear_decay"] is False
+
+
+# -- lesson 07 (U-GAT-IT) ---------------------------------------------------------------------------------------
+
+def _l07_cam_attention(x, w_gap, w_gmp):
+    logits = torch.cat([x.mean((2, 3)) @ w_gap.t(), x.amax((2, 3)) @ w_gmp.t()], 1)
+    return logits, torch.cat([x * w_gap[:, :, None, None], x * w_gmp[:, :, None, None]], 1)
+
+
+def _l07_adalin(x, rho, gamma, beta, eps=1e-5, unbiased=True):
+    a_i = (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), keepdim=True, unbiased=unbiased) + eps)
+    a_l = (x - x.mean((1, 2, 3), keepdim=True)) / torch.sqrt(x.var((1, 2, 3), keepdim=True, unbiased=unbiased) + eps)
+    return (rho * a_i + (1 - rho) * a_l) * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+def _l07_generator_loss(d_fake, rec, real_a, idt, real_b, cam_source, cam_target, weights=(1.0, 10.0, 10.0, 1000.0)):
+    adv, cyc, idt_w, cam_w = weights
+    cam = (F.binary_cross_entropy_with_logits(cam_source, torch.ones_like(cam_source))
+           + F.binary_cross_entropy_with_logits(cam_target, torch.zeros_like(cam_target)))
+    return (adv * sum(((d - 1) ** 2).mean() for d in d_fake) + cyc * (rec - real_a).abs().mean()
+            + idt_w * (idt - real_b).abs().mean() + cam_w * cam)
+
+
+def test_lesson07_right_answers_pass(capsys):
+    assert check("07.cam_attention", _l07_cam_attention)
+    assert check("07.adalin", _l07_adalin)
+    assert check("07.generator_loss", _l07_generator_loss)
+    assert capsys.readouterr().out.count("\u2713 ") == 3
+    assert all(results()[k] for k in ("07.cam_attention", "07.adalin", "07.generator_loss"))
+
+
+def test_lesson07_typical_mistakes_get_their_hints(capsys):
+    assert not check("07.cam_attention", lambda x, a, b: (
+        torch.cat([x.amax((2, 3)) @ a.t(), x.mean((2, 3)) @ b.t()], 1), None))
+    assert "poolings are swapped" in capsys.readouterr().out
+    assert not check("07.cam_attention", lambda x, a, b: (torch.sigmoid(_l07_cam_attention(x, a, b)[0]), None))
+    assert "probabilities" in capsys.readouterr().out
+    assert not check("07.cam_attention", lambda x, a, b: (
+        _l07_cam_attention(x, a, b)[0], torch.cat([x * a[:, :, None, None], x * b[:, :, None, None]], 0)))
+    assert "batch axis (dim 0)" in capsys.readouterr().out
+
+    assert not check("07.adalin", lambda x, r, g, b, e: _l07_adalin(x, 1 - r, g, b, e))
+    assert "rho and 1 - rho are swapped" in capsys.readouterr().out
+    assert not check("07.adalin", lambda x, r, g, b, e: _l07_adalin(x, r, g, b, e, unbiased=False))
+    assert "biased" in capsys.readouterr().out
+    assert not check("07.adalin", lambda x, r, g, b, e: _l07_adalin(x, r, b, g, e))
+    assert "gamma and beta are swapped" in capsys.readouterr().out
+
+    def weightless(*args):
+        return _l07_generator_loss(*args[:-1], (1.0, 1.0, 1.0, 1.0))
+
+    assert not check("07.generator_loss", weightless)
+    assert "the weights are unused" in capsys.readouterr().out
+    assert not check("07.generator_loss", lambda d, r, a, i, b, cs, ct, w: _l07_generator_loss(d, r, a, i, b, ct, cs,
+                                                                                              w))
+    assert "CAM labels are swapped" in capsys.readouterr().out
+    assert not check("07.generator_loss", lambda d, r, a, i, b, cs, ct, w: _l07_generator_loss(d[::2], r, a, i, b,
+                                                                                              cs, ct, w))
+    assert "its CAM logits too" in capsys.readouterr().out
+    assert not check("07.generator_loss", lambda d, r, a, i, b, cs, ct, w: _l07_generator_loss(d, r, a, i, b, cs, ct))
+    assert "use the weights argument" in capsys.readouterr().out
+    assert not check("07.generator_loss", lambda *args: 1 / 0)
+    assert "your code raised ZeroDivisionError" in capsys.readouterr().out
+    assert results()["07.generator_loss"] is False

@@ -25,7 +25,8 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
 
 # The lessons, in order (README, "The lessons").
-LESSONS = ("01_gan", "02_dcgan", "03_discogan", "04_cyclegan", "05_cyclegan_faces", "06_pix2pix")
+LESSONS = ("01_gan", "02_dcgan", "03_discogan", "04_cyclegan", "05_cyclegan_faces", "06_pix2pix",
+           "07_ugatit")
 
 # Parameters every notebook must take (README, "The lessons": the first code cell), with the default each must have
 # (None: any default).
@@ -41,11 +42,12 @@ LESSON_METRICS = {
     "04_cyclegan": ("round_trip_l1",),
     "05_cyclegan_faces": ("round_trip_l1",),
     "06_pix2pix": ("pix2pix_l1",),
+    "07_ugatit": ("ugatit_kid",),
 }
 
 # Lessons whose metrics.json must list their exercise checks (``"exercises": {name: passed}``, from
 # cyclegan_lite.exercises.results()), at least this many; in the instructor version every one must pass.
-EXERCISE_LESSONS = {"01_gan": 3, "03_discogan": 3, "04_cyclegan": 4, "06_pix2pix": 3}
+EXERCISE_LESSONS = {"01_gan": 3, "03_discogan": 3, "04_cyclegan": 4, "06_pix2pix": 3, "07_ugatit": 3}
 
 needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
 

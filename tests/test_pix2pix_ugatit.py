@@ -145,6 +145,22 @@ def test_rho_stays_in_0_1_after_a_step_with_a_large_learning_rate():
     assert ((values == 0) | (values == 1)).any(), "lr 10 should push some rho to the clip"
 
 
+def test_adalin_rho_option_fixes_adalin_and_leaves_lin_learned():
+    torch.manual_seed(0)
+    family = UGATITFamily(TrainConfig(**dict(TINY_UGATIT, lr=0.1, weight_decay=0.0, adalin_rho=1.0)), "cpu")
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    for _ in range(2):
+        family.train_step({"A": x, "B": -x})
+    for name in ("genA2B", "genB2A"):
+        rho = rho_values(family.networks[name])
+        fixed = torch.cat([v for k, v in rho.items() if k.startswith("bottleneck")])
+        learned = torch.cat([v for k, v in rho.items() if k.startswith("decoder")])
+        assert torch.equal(fixed, torch.ones_like(fixed)), "AdaLIN's rho stays where --adalin_rho put it"
+        assert (learned > 0).any(), "LIN's rho (starting at 0) still learns"
+    with pytest.raises(ValueError, match="adalin_rho must lie in"):
+        UGATITFamily(TrainConfig(**dict(TINY_UGATIT, adalin_rho=1.5)), "cpu")
+
+
 # --- losses -------------------------------------------------------------------------------------------------------
 
 

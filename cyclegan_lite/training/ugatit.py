@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 
 from ..losses import cam_loss, cycle_loss, discriminator_loss, generator_loss, identity_loss
-from ..models import UGATITDiscriminator, UGATITGenerator, clip_rho
+from ..models import AdaLIN, UGATITDiscriminator, UGATITGenerator, clip_rho
 from .family import Family
 from .translation import TranslationSamples
 
@@ -42,6 +42,15 @@ class UGATITFamily(TranslationSamples, Family):
         if self.cfg.gan_mode == "wgangp":
             raise ValueError("--model ugatit: --gan_mode wgangp is not supported (its gradient penalty needs a "
                              "discriminator with one output); use lsgan, the paper's, or vanilla, hinge, minimax")
+        if self.cfg.adalin_rho is not None:  # the ablation: AdaLIN's rho fixed, not learned (LIN's still is)
+            if not 0 <= self.cfg.adalin_rho <= 1:
+                raise ValueError(f"--adalin_rho must lie in [0, 1]; got {self.cfg.adalin_rho}")
+            for name in ("genA2B", "genB2A"):
+                for module in self.networks[name].modules():
+                    if isinstance(module, AdaLIN):
+                        with torch.no_grad():
+                            module.rho.fill_(self.cfg.adalin_rho)
+                        module.rho.requires_grad_(False)
         self.optimizers = {"G": self.adam("genA2B", "genB2A"), "D": self.adam(*DISCRIMINATORS)}
         self.ready()
 
