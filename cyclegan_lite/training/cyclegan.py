@@ -27,7 +27,6 @@ from .translation import TranslationSamples
 class CycleGANFamily(TranslationSamples, Family):
     layouts = ("unpaired", "side_by_side")
     generator_names = {"AtoB": "G_A", "BtoA": "G_B"}
-    is_translation = True
 
     def __init__(self, cfg, device, speed=None, world=None, sample_shape=()):
         super().__init__(cfg, device, speed, world, sample_shape)

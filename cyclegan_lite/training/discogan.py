@@ -25,7 +25,6 @@ from .translation import TranslationSamples
 class DiscoGANFamily(TranslationSamples, Family):
     layouts = ("side_by_side", "unpaired")
     generator_names = {"AtoB": "G_AB", "BtoA": "G_BA"}
-    is_translation = True
 
     def __init__(self, cfg, device, speed=None, world=None, sample_shape=()):
         super().__init__(cfg, device, speed, world, sample_shape)

@@ -31,7 +31,6 @@ from .translation import TranslationSamples
 class Pix2PixFamily(TranslationSamples, Family):
     layouts = ("side_by_side", "unpaired")  # a CycleGAN-layout set is read as pairs through its *_truth folders
     generator_names = {"AtoB": "G"}
-    is_translation = True
 
     def __init__(self, cfg, device, speed=None, world=None, sample_shape=()):
         super().__init__(cfg, device, speed, world, sample_shape)

@@ -12,6 +12,8 @@ from ..devices import eager
 class TranslationSamples:
     """Mixin for the families with two generators, named in ``generator_names`` for AtoB and BtoA."""
 
+    is_translation = True  # listed before Family in the bases, so this wins over Family's False
+
     def fixed_inputs(self, dataset, n: int, seed: int) -> dict[str, torch.Tensor]:
         """The first ``n`` items of ``dataset`` (the test split when there is one), stacked.
 

@@ -35,7 +35,6 @@ DISCRIMINATORS = ("disGA", "disGB", "disLA", "disLB")
 class UGATITFamily(TranslationSamples, Family):
     layouts = ("unpaired", "side_by_side")
     generator_names = {"AtoB": "genA2B", "BtoA": "genB2A"}
-    is_translation = True
 
     def __init__(self, cfg, device, speed=None, world=None, sample_shape=()):
         super().__init__(cfg, device, speed, world, sample_shape)
