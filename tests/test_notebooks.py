@@ -142,6 +142,17 @@ def test_nbstripout_would_not_change_the_notebook(path):
                                  f"`nbstripout notebooks/{path.name}`\n{run.stdout}{run.stderr}")
 
 
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_widgets_are_drawn_with_browse_not_interact(path):
+    """``interact`` draws into a widget while its cell runs, which can leave a headless run (papermill, nbval)
+    waiting; ``cyclegan_lite.viz.browse`` draws an ordinary figure first and redraws only when a control moves."""
+    code = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
+    assert "interact(" not in code, f"{path.name}: use cyclegan_lite.viz.browse instead of ipywidgets.interact"
+    if "widgets." in code:
+        assert "browse(" in code, f"{path.name}: builds widgets but never shows them with browse(...)"
+
+
 # -- a smoke run with papermill ----------------------------------------------------------------------------------
 
 def _finite_number(value) -> bool:
