@@ -1,9 +1,9 @@
-"""Pictures: sample grids, 2-D point clouds and loss curves (the notebooks build their widgets on these)."""
+"""Pictures: sample grids, 2-D point clouds and loss curves, and ``browse``, the lessons' one way to a widget."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -99,3 +99,37 @@ def loss_curves_figure(history: Sequence[Mapping[str, float]], title: str = "los
         ax.legend(ncol=min(4, len(names)), fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+BROWSE_CLASS = "cyclegan-lite-browse"
+
+
+def browse(show: Callable[..., None], **controls):
+    """Draw ``show(**values)`` now, for the controls' current values, then return the controls above an output
+    area into which ``show`` redraws whenever a control changes (``browse(show_pair, index=IntSlider(...))``).
+
+    The first figure is an ordinary cell output, so a saved or exported notebook (the book, a headless run) keeps
+    it. Unlike ``ipywidgets.interact``, nothing is drawn into a widget while the cell runs: headless runs
+    (papermill, nbval) then never wait on a widget's output. Needs ``ipywidgets`` (the ``[notebooks]`` extra).
+    """
+    import ipywidgets as widgets
+
+    if not controls:
+        raise TypeError("browse needs at least one control, e.g. index=widgets.IntSlider(...)")
+
+    def values() -> dict:
+        return {name: control.value for name, control in controls.items()}
+
+    show(**values())
+    picked = widgets.Output()
+
+    def redraw(change) -> None:
+        with picked:
+            picked.clear_output(wait=True)
+            show(**values())
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    box = widgets.VBox([*controls.values(), picked])
+    box.add_class(BROWSE_CLASS)
+    return box

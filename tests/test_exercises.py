@@ -430,3 +430,72 @@ def test_lesson02_typical_mistakes_get_their_hints(capsys):
     out = capsys.readouterr().out
     assert "image_size=64" in out and "layer 0" in out  # 32 px layers asked for 64 px: the base is too narrow
     assert results()["02.generator_layers"] is False
+
+
+# -- lesson 05 (CycleGAN on faces) -------------------------------------------------------------------------------
+
+def _l05_face_folder(line, names, attribute, partition, *, off_by_one=False, swap=False, val_to_test=False):
+    fields = line.split()
+    value = fields[names.index(attribute) + (0 if off_by_one else 1)]
+    side = "A" if (value == "1") != swap else "B"
+    return ("test" if partition == 2 or (val_to_test and partition == 1) else "train") + side
+
+
+def _l05_crop_face(image, size, *, squash=False, corner=False, resample=None):
+    from PIL import Image
+
+    width, height = image.size
+    side = min(width, height)
+    left, top = (0, 0) if corner else ((width - side) // 2, (height - side) // 2)
+    square = image if squash else image.crop((left, top, left + side, top + side))
+    return square.resize((size, size), resample or Image.Resampling.LANCZOS)
+
+
+def _l05_round_trip(G, F_, images):
+    with torch.no_grad():
+        return (F_(G(images)) - images).abs().mean(dim=(1, 2, 3))
+
+
+def test_lesson05_right_answers_pass(capsys):
+    assert check("05.face_folder", _l05_face_folder)
+    assert check("05.crop_face", _l05_crop_face)
+    assert check("05.round_trip_errors", _l05_round_trip)
+    assert capsys.readouterr().out.count("\u2713 ") == 3
+    assert all(results()[k] for k in ("05.face_folder", "05.crop_face", "05.round_trip_errors"))
+
+
+def test_lesson05_typical_mistakes_get_their_hints(capsys):
+    from PIL import Image
+
+    assert not check("05.face_folder", lambda *a: _l05_face_folder(*a, off_by_one=True))
+    assert "the values start at the second field" in capsys.readouterr().out
+    assert not check("05.face_folder", lambda *a: _l05_face_folder(*a, swap=True))
+    assert "A is for the images WITH the attribute" in capsys.readouterr().out
+    assert not check("05.face_folder", lambda *a: _l05_face_folder(*a, val_to_test=True))
+    assert "validation images (partition 1) join the training folders" in capsys.readouterr().out
+    assert not check("05.face_folder", lambda line, names, attribute, p: _l05_face_folder(line, names, "Male", p))
+    assert "that is the Male column's value" in capsys.readouterr().out
+    assert not check("05.face_folder", lambda *a: None)
+    assert "return the folder's name as a string" in capsys.readouterr().out
+
+    assert not check("05.crop_face", lambda im, s: _l05_crop_face(im, s, squash=True))
+    assert "squashes the face" in capsys.readouterr().out
+    assert not check("05.crop_face", lambda im, s: _l05_crop_face(im, s, corner=True))
+    assert "top-left corner" in capsys.readouterr().out
+    assert not check("05.crop_face", lambda im, s: _l05_crop_face(im, s, resample=Image.Resampling.BILINEAR))
+    assert "Image.Resampling.LANCZOS" in capsys.readouterr().out
+    assert not check("05.crop_face", lambda im, s: im.resize((s, s + 4)))
+    assert "you returned" in capsys.readouterr().out
+
+    assert not check("05.round_trip_errors", lambda G, F_, x: _l05_round_trip(G, F_, x).mean())
+    assert "one error per image" in capsys.readouterr().out
+    assert not check("05.round_trip_errors", lambda G, F_, x: _l05_round_trip(F_, G, x))
+    assert "the wrong way round" in capsys.readouterr().out
+    assert not check("05.round_trip_errors", lambda G, F_, x: (G(x) - x).abs().mean(dim=(1, 2, 3)))
+    assert "bring it back with F first" in capsys.readouterr().out
+    assert not check("05.round_trip_errors", lambda G, F_, x: ((F_(G(x)) - x) ** 2).mean(dim=(1, 2, 3)))
+    assert "squared (L2)" in capsys.readouterr().out
+    assert not check("05.round_trip_errors", lambda G, F_, x: 1 / 0)
+    out = capsys.readouterr().out
+    assert "your code raised ZeroDivisionError" in out and "Traceback" not in out
+    assert results()["05.round_trip_errors"] is False

@@ -47,7 +47,8 @@ LESSON_METRICS = {
 
 # Lessons whose metrics.json must list their exercise checks (``"exercises": {name: passed}``, from
 # cyclegan_lite.exercises.results()), at least this many; in the instructor version every one must pass.
-EXERCISE_LESSONS = {"01_gan": 3, "02_dcgan": 3, "03_discogan": 3, "04_cyclegan": 4, "06_pix2pix": 3, "07_ugatit": 3}
+EXERCISE_LESSONS = {"01_gan": 3, "02_dcgan": 3, "03_discogan": 3, "04_cyclegan": 4, "05_cyclegan_faces": 3,
+                    "06_pix2pix": 3, "07_ugatit": 3}
 
 needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR}")
 
@@ -140,6 +141,17 @@ def test_nbstripout_would_not_change_the_notebook(path):
                          text=True)
     assert run.returncode == 0, (f"{path.name}: not stripped (metadata, outputs or cell ids); run "
                                  f"`nbstripout notebooks/{path.name}`\n{run.stdout}{run.stderr}")
+
+
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_widgets_are_drawn_with_browse_not_interact(path):
+    """``interact`` draws into a widget while its cell runs, which can leave a headless run (papermill, nbval)
+    waiting; ``cyclegan_lite.viz.browse`` draws an ordinary figure first and redraws only when a control moves."""
+    code = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
+    assert "interact(" not in code, f"{path.name}: use cyclegan_lite.viz.browse instead of ipywidgets.interact"
+    if "widgets." in code:
+        assert "browse(" in code, f"{path.name}: builds widgets but never shows them with browse(...)"
 
 
 # -- a smoke run with papermill ----------------------------------------------------------------------------------

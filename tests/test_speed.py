@@ -230,3 +230,23 @@ def test_parity_smoke_run_scores_both_modes(tmp_path):
         assert 0 < quality[mode]["l1"] < 2 and quality[mode]["images_seen"] == quality["reference"]["images_seen"]
     assert quality["difference_percent"] == pytest.approx(
         100 * (quality["fast"]["l1"] - quality["reference"]["l1"]) / quality["reference"]["l1"])
+
+
+def test_cpu_benchmark_times_each_variant_against_eager_in_one_run(tmp_path):
+    out = tmp_path / "cpu.json"
+    done = _run("bench_cpu.py", "--smoke", "--variants", "channels-last", "--json", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    (recipe, variants), = report["results"].items()
+    assert list(variants) == ["eager", "channels-last"]  # eager always, as the baseline
+    for r in variants.values():
+        assert len(r["rounds_ms"]) == 2 and r["ms_per_step"] == pytest.approx(sorted(r["rounds_ms"])[0] / 2
+                                                                             + sorted(r["rounds_ms"])[1] / 2)
+        assert r["x_eager"] == pytest.approx(variants["eager"]["ms_per_step"] / r["ms_per_step"])
+        assert r["compiles_during_timed_steps"] == 0
+    assert report["environment"]["threads"] == 1 and "worth adopting" in done.stdout
+
+
+def test_cpu_benchmark_refuses_an_unknown_variant():
+    done = _run("bench_cpu.py", "--variants", "turbo")
+    assert done.returncode == 2 and "--variants" in done.stderr and "turbo" in done.stderr
