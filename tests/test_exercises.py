@@ -355,6 +355,83 @@ def test_lesson07_typical_mistakes_get_their_hints(capsys):
     assert results()["07.generator_loss"] is False
 
 
+# -- lesson 02 (DCGAN) ------------------------------------------------------------------------------------------
+
+_L02_LAYOUT = {32: (4, 3), 64: (4, 4), 96: (6, 4)}
+
+
+def _l02_generator_layers(latent_dim, image_size, ngf, mistake=None):
+    base, doublings = _L02_LAYOUT[image_size]
+    width = ngf * 2 ** (doublings - 1) if mistake != "narrow" else ngf
+    layers = [torch.nn.ConvTranspose2d(latent_dim, width, base, 1, 0, bias=False), torch.nn.BatchNorm2d(width),
+              torch.nn.ReLU(True)]
+    for _ in range(doublings - 1):
+        layers += [torch.nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=mistake == "bias"),
+                   torch.nn.BatchNorm2d(width // 2), torch.nn.ReLU(True)]
+        width //= 2
+    layers.append(torch.nn.ConvTranspose2d(width, 3, 4, 2, 1))
+    return layers if mistake == "no_tanh" else layers + [torch.nn.Tanh()]
+
+
+def _l02_init(conv_std=0.02, bn_mean=1.0, bn_std=0.02, transposed=True):
+    kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d) if transposed else (torch.nn.Conv2d,)
+
+    def init(net):
+        for m in net.modules():
+            if isinstance(m, kinds):
+                torch.nn.init.normal_(m.weight, 0.0, conv_std)
+                if m.bias is not None:
+                    torch.nn.init.zeros_(m.bias)
+            elif isinstance(m, torch.nn.BatchNorm2d):
+                torch.nn.init.normal_(m.weight, bn_mean, bn_std)
+                torch.nn.init.zeros_(m.bias)
+    return init
+
+
+def test_lesson02_right_answers_pass(capsys):
+    from cyclegan_lite.models.init import init_weights
+
+    assert check("02.transposed_side", lambda i, k, s, p: (i - 1) * s - 2 * p + k)
+    assert check("02.transposed_side", lambda i, k, s, p: torch.tensor((i - 1) * s - 2 * p + k))  # a tensor too
+    assert check("02.dcgan_init", _l02_init())
+    assert check("02.dcgan_init", lambda net: init_weights(net, "normal", 0.02))  # the library's own
+    assert check("02.generator_layers", _l02_generator_layers)
+    assert check("02.generator_layers", lambda *a: torch.nn.Sequential(*_l02_generator_layers(*a)))
+    assert capsys.readouterr().out.count("\u2713 ") == 6
+    assert all(results()[k] for k in ("02.transposed_side", "02.dcgan_init", "02.generator_layers"))
+
+
+def test_lesson02_typical_mistakes_get_their_hints(capsys):
+    assert not check("02.transposed_side", lambda i, k, s, p: (i + 2 * p - k) // s + 1)
+    assert "the (forward) convolution's formula" in capsys.readouterr().out
+    assert not check("02.transposed_side", lambda i, k, s, p: i * s - 2 * p + k)
+    assert "multiply (i - 1) by the stride" in capsys.readouterr().out
+    assert not check("02.transposed_side", lambda i, k, s, p: (i - 1) * s + 2 * p + k)
+    assert "cropped off the output" in capsys.readouterr().out
+    assert not check("02.transposed_side", lambda i, k, s, p: "8")
+    assert "should be an int" in capsys.readouterr().out
+
+    assert not check("02.dcgan_init", _l02_init(conv_std=0.02 ** 0.5))
+    assert "standard deviation, not the variance" in capsys.readouterr().out
+    assert not check("02.dcgan_init", _l02_init(bn_mean=0.0))
+    assert "drawn around 1" in capsys.readouterr().out
+    assert not check("02.dcgan_init", _l02_init(bn_std=0.0))
+    assert "N(1, 0.02)" in capsys.readouterr().out
+    assert not check("02.dcgan_init", _l02_init(transposed=False))
+    assert "conv weights were not initialised" in capsys.readouterr().out and results()["02.dcgan_init"] is False
+
+    assert not check("02.generator_layers", lambda *a: _l02_generator_layers(*a, mistake="bias"))
+    assert "needs no bias" in capsys.readouterr().out
+    assert not check("02.generator_layers", lambda *a: _l02_generator_layers(*a, mistake="no_tanh"))
+    assert "missing from layer 10: Tanh()" in capsys.readouterr().out
+    assert not check("02.generator_layers", lambda *a: _l02_generator_layers(*a, mistake="narrow"))
+    assert "the widest layer comes first" in capsys.readouterr().out
+    assert not check("02.generator_layers", lambda latent_dim, size, ngf: _l02_generator_layers(latent_dim, 32, ngf))
+    out = capsys.readouterr().out
+    assert "image_size=64" in out and "layer 0" in out  # 32 px layers asked for 64 px: the base is too narrow
+    assert results()["02.generator_layers"] is False
+
+
 # -- lesson 05 (CycleGAN on faces) -------------------------------------------------------------------------------
 
 def _l05_face_folder(line, names, attribute, partition, *, off_by_one=False, swap=False, val_to_test=False):
