@@ -1,6 +1,6 @@
 """cyclegan_lite: the small PyTorch library behind the GAN course.
 
-GAN (Goodfellow et al. 2014), DCGAN (Radford et al. 2015), DiscoGAN (Kim et al. 2017) and CycleGAN
+GAN (Goodfellow et al. 2014), DCGAN (Radford et al. 2016), DiscoGAN (Kim et al. 2017) and CycleGAN
 (Zhu et al. 2017): models, losses, data loaders, one training loop and a command line
 (``python -m cyclegan_lite --help``).
 """

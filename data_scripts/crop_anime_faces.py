@@ -1,4 +1,5 @@
-"""Crop anime faces out of pictures for the DCGAN lesson (96x96, as Radford et al. 2015 train on).
+"""Crop anime faces out of pictures for the DCGAN lesson, at 96x96 (the lesson trains at 32, 64 or 96;
+the DCGAN paper, Radford et al. 2016, trained at 64x64).
 
 Each picture goes to grey, is histogram-equalized and searched with an OpenCV cascade classifier,
 by default nagadomi's ``lbpcascade_animeface.xml`` (MIT licence), with

@@ -1,7 +1,7 @@
 """The course's model families, one module each:
 
 - :mod:`.gan`: MLP generator and discriminator (Goodfellow et al. 2014)
-- :mod:`.dcgan`: convolutional generator and discriminator (Radford et al. 2015)
+- :mod:`.dcgan`: convolutional generator and discriminator (Radford et al. 2016)
 - :mod:`.discogan`: encoder-decoder generator and conv discriminator (Kim et al. 2017)
 - :mod:`.cyclegan`: ResNet / U-Net generators, PatchGAN discriminators (Zhu et al. 2017; pix2pix's U-Net and
   conditional PatchGAN, Isola et al. 2017)

@@ -1,4 +1,4 @@
-"""DCGAN (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep
+"""DCGAN (Radford, Metz & Chintala, ICLR 2016, "Unsupervised Representation Learning with Deep
 Convolutional Generative Adversarial Networks").
 
 The paper's architecture guidelines (§3): no pooling (transposed convolutions upsample in G,

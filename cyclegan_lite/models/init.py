@@ -1,5 +1,5 @@
 """Weight initialisation as the reference CycleGAN code does it (``networks.init_weights``); with its defaults
-(``normal``, gain 0.02) it is also DCGAN's (Radford et al. 2015, sec. 4) and so DiscoGAN's."""
+(``normal``, gain 0.02) it is also DCGAN's (Radford et al. 2016, sec. 4) and so DiscoGAN's."""
 
 from __future__ import annotations
 

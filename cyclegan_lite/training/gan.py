@@ -11,7 +11,7 @@ from .family import Family
 
 
 class GANFamily(Family):
-    """``--model gan`` (MLPs, on 2-D points or flattened images) and ``--model dcgan`` (Radford et al. 2015)."""
+    """``--model gan`` (MLPs, on 2-D points or flattened images) and ``--model dcgan`` (Radford et al. 2016)."""
 
     layouts = ("points", "flat")
     generator_names = {"AtoB": "G"}
