@@ -22,9 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python data_scripts/split_edges2handbags.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image, ImageFilter
 
-from cyclegan_lite.data.images import ImageFolderError, list_images, load_image
+from cyclegan_lite.data.images import ImageFolderError, list_images, load_image, split_halves
 from cyclegan_lite.fileio import save_image_atomic
 from data_scripts.common import (
     DownloadError,
@@ -42,24 +41,6 @@ from data_scripts.download_dataset import PIX2PIX_SETS, fetch_dataset
 
 SPLITS = {"train": ("trainA", "trainB"), "val": ("testA", "testB")}
 SAVE_SUFFIXES = {".jpg": {"quality": 95}, ".jpeg": {"quality": 95}, ".png": {}, ".bmp": {}, ".webp": {"quality": 95}}
-
-
-def split_halves(image: Image.Image, *, size: int | None = None, thicken: int = 0) -> tuple[Image.Image, Image.Image]:
-    """``(A, B)``: the left and right halves of a side-by-side picture.
-
-    ``thicken`` (odd, >= 3) widens the dark lines of A with a minimum filter of that size; ``size``
-    then resizes each half to ``size`` x ``size``. Raises ValueError for an odd width.
-    """
-    width, height = image.size
-    if width % 2:
-        raise ValueError(f"width {width} is odd; expected two halves side by side (e.g. 512x256)")
-    a = image.crop((0, 0, width // 2, height))
-    b = image.crop((width // 2, 0, width, height))
-    if thicken:
-        a = a.filter(ImageFilter.MinFilter(thicken))
-    if size:
-        a, b = (half.resize((size, size), Image.Resampling.LANCZOS) for half in (a, b))
-    return a, b
 
 
 def split_file(job: tuple[Path, Path | None, Path | None], *, size: int | None, thicken: int) -> str | None:

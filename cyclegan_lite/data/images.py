@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm")
 # The bytes a complete file of these formats starts and ends with; other formats are checked by decoding.
@@ -154,3 +154,22 @@ def readable_images(folder: str | os.PathLike) -> list[Path]:
         raise ImageFolderError(f"{folder}: none of its {len(files)} image files can be read; expected images")
     bad_set = set(bad)
     return [p for p in files if p not in bad_set]
+
+
+def split_halves(image: Image.Image, *, size: int | None = None, thicken: int = 0,
+                 resample: Image.Resampling = Image.Resampling.LANCZOS) -> tuple[Image.Image, Image.Image]:
+    """``(A, B)``: the left and right halves of a side-by-side picture (the pix2pix sets' layout).
+
+    ``thicken`` (odd, >= 3) widens the dark lines of A with a minimum filter of that size; ``size``
+    then resizes each half to ``size`` x ``size`` with ``resample``. Raises ValueError for an odd width.
+    """
+    width, height = image.size
+    if width % 2:
+        raise ValueError(f"width {width} is odd; expected two halves side by side (e.g. 512x256)")
+    a = image.crop((0, 0, width // 2, height))
+    b = image.crop((width // 2, 0, width, height))
+    if thicken:
+        a = a.filter(ImageFilter.MinFilter(thicken))
+    if size:
+        a, b = (half.resize((size, size), resample) for half in (a, b))
+    return a, b

@@ -9,13 +9,11 @@ from __future__ import annotations
 import errno
 import importlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...fileio import exclusive_lock, honour_umask
+from ...fileio import atomic_folder, exclusive_lock
 
 FORMAT_VERSION = 4  # bump when any maker's output changes, so stale cached sets are not reused
 
@@ -89,15 +87,8 @@ def _build(spec: ToySpec, name: str, target: Path, n: int | None, size: int | No
     size = spec.default_size if size is None else size
     if size is not None and size < 8:
         raise ValueError(f"{name}: size must be at least 8 pixels, got {size}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        honour_umask(tmp, directory=True)  # mkdtemp makes it 0700; classmates should be able to read the set
+    with atomic_folder(target) as tmp:
         spec.maker(tmp, n, size, seed, progress)
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
