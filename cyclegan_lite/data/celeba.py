@@ -95,6 +95,11 @@ def center_square(image: Image.Image, crop: int = 0) -> Image.Image:
     return image.crop((left, top, left + side, top + side))
 
 
+def face_square(image: Image.Image, size: int, crop: int = 0) -> Image.Image:
+    """A portrait as a training face: its centred square (``center_square``), resized to ``size`` x ``size``."""
+    return center_square(image, crop).resize((size, size), Image.Resampling.LANCZOS)
+
+
 def plan_split(root: str | os.PathLike, out: str | os.PathLike, attribute: str = "Male", *, val_to: str = "train",
                limit: int | None = None) -> list[tuple[Path, Path]]:
     """``(source image, output file)`` pairs in list order for splitting CelebA at ``root`` by ``attribute``.
@@ -137,8 +142,8 @@ def convert_face(job: tuple[Path, Path], *, size: int = 256, crop: int = 0) -> s
     or what was wrong with the source image (missing or unreadable)."""
     src, dest = job
     try:
-        square = center_square(load_image(src, 3), crop)
+        face = face_square(load_image(src, 3), size, crop)
     except (ImageFolderError, ValueError) as exc:
         return f"{src}: {exc}"
-    save_image_atomic(square.resize((size, size), Image.Resampling.LANCZOS), dest, quality=95)
+    save_image_atomic(face, dest, quality=95)
     return None

@@ -1,6 +1,7 @@
 """Lesson 05's exercises (CycleGAN on faces, Zhu et al. 2017, on CelebA's layout, Liu et al. 2015): which folder a
 row of ``list_attr_celeba.txt`` goes to, cropping a portrait to a training face, and the round-trip error of each
-image, each tested against the library's own version (``plan_split``, ``convert_face``, ``evaluate.translate``)."""
+image, each tested against the library's own version (``plan_split``, ``face_square`` as ``convert_face`` uses
+it, ``evaluate.translate``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..data.celeba import (
     ATTRIBUTES_FILE,
     IMAGES_DIR,
     PARTITION_FILE,
-    center_square,
+    face_square,
     format_attributes,
     image_name,
     plan_split,
@@ -93,11 +94,6 @@ def _portrait(seed: int, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(picture.clip(0, 255).astype(np.uint8))
 
 
-def _library_face(image: Image.Image, size: int) -> Image.Image:
-    """What ``convert_face`` saves for a training face: the centred square, resized with Lanczos."""
-    return center_square(image).resize((size, size), Image.Resampling.LANCZOS)
-
-
 def _pixels(image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), np.float32)
 
@@ -112,7 +108,7 @@ def _crop_face(student) -> str | None:
             return f"return a PIL image (Image.Image), got {type(got).__name__}"
         if got.size != (size, size):
             return f"for a {shape[0]}x{shape[1]} portrait and size {size} you returned {got.size[0]}x{got.size[1]}"
-        expected = _pixels(_library_face(image, size))
+        expected = _pixels(face_square(image, size))  # what convert_face saves
         diff = np.abs(_pixels(got) - expected).mean()
         if diff < 0.5:
             continue
