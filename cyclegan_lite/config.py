@@ -29,10 +29,10 @@ SWITCH = ("auto", "on", "off")
 
 
 def _opt(default: Any, help: str, choices: tuple | None = None, *, at_least: float | None = None,
-         above: float | None = None, below: float | None = None) -> Any:
+         at_most: float | None = None, above: float | None = None, below: float | None = None) -> Any:
     """A field with its help text, its choices, and the range a number must lie in (checked by ``option_error``)."""
     return field(default=default, metadata={"help": help, "choices": choices, "at_least": at_least,
-                                            "above": above, "below": below})
+                                            "at_most": at_most, "above": above, "below": below})
 
 
 def option_error(f: dataclasses.Field, value: Any) -> str | None:
@@ -46,6 +46,8 @@ def option_error(f: dataclasses.Field, value: Any) -> str | None:
     m = f.metadata
     if m.get("at_least") is not None and value < m["at_least"]:
         return f"must be at least {m['at_least']}, got {value}"
+    if m.get("at_most") is not None and value > m["at_most"]:
+        return f"must be at most {m['at_most']}, got {value}"
     if m.get("above") is not None and value <= m["above"]:
         return f"must be greater than {m['above']}, got {value}"
     if m.get("below") is not None and value >= m["below"]:
@@ -110,7 +112,7 @@ class TrainConfig:
     adalin_rho: float | None = _opt(None, "U-GAT-IT: unset, AdaLIN's rho is learned (the paper); a number in [0, 1] "
                                           "fixes every AdaLIN rho to it (1: adaptive instance norm, AdaIN; 0: "
                                           "adaptive layer norm), as the paper's comparison of normalisations",
-                                    at_least=0)
+                                    at_least=0, at_most=1)
     light: bool = _opt(True, "use U-GAT-IT's light generator, whose MLP for AdaLIN's gamma and beta reads the pooled "
                              "attention features (the full one reads the whole map: far larger, one image size)")
     n_res: int | None = _opt(None, "U-GAT-IT: residual blocks in the generator's encoder, and AdaLIN ones in its "

@@ -157,7 +157,7 @@ def test_adalin_rho_option_fixes_adalin_and_leaves_lin_learned():
         learned = torch.cat([v for k, v in rho.items() if k.startswith("decoder")])
         assert torch.equal(fixed, torch.ones_like(fixed)), "AdaLIN's rho stays where --adalin_rho put it"
         assert (learned > 0).any(), "LIN's rho (starting at 0) still learns"
-    with pytest.raises(ValueError, match="adalin_rho must lie in"):
+    with pytest.raises(ValueError, match="--adalin_rho must be at most 1, got 1.5"):
         UGATITFamily(TrainConfig(**dict(TINY_UGATIT, adalin_rho=1.5)), "cpu")
 
 

@@ -42,8 +42,6 @@ class UGATITFamily(TranslationSamples, Family):
             raise ValueError("--model ugatit: --gan_mode wgangp is not supported (its gradient penalty needs a "
                              "discriminator with one output); use lsgan, the paper's, or vanilla, hinge, minimax")
         if self.cfg.adalin_rho is not None:  # the ablation: AdaLIN's rho fixed, not learned (LIN's still is)
-            if not 0 <= self.cfg.adalin_rho <= 1:
-                raise ValueError(f"--adalin_rho must lie in [0, 1]; got {self.cfg.adalin_rho}")
             for name in ("genA2B", "genB2A"):
                 for module in self.networks[name].modules():
                     if isinstance(module, AdaLIN):
