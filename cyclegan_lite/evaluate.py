@@ -118,9 +118,9 @@ def dataset_images(dataset, side: str = "A", limit: int | None = None) -> dict:
 @eager
 @torch.no_grad()
 def translate(generator: nn.Module, images: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
-    """``generator`` applied to ``images`` (N, C, H, W) in [-1, 1], in batches, in evaluation mode (batch
-    normalisation from its running averages), on the generator's device; returns float32 images on the CPU.
-    The generator's training mode is restored afterwards."""
+    """``generator`` applied to ``images`` (N, C, H, W) in [-1, 1] (or, for a GAN, to noise vectors z), in
+    batches, in evaluation mode (batch normalisation from its running averages), on the generator's device;
+    returns float32 images on the CPU. The generator's training mode is restored afterwards."""
     device = next(generator.parameters()).device
     was_training = generator.training
     generator.eval()
@@ -204,18 +204,8 @@ def sample_scores(generator: nn.Module, latent_dim: int, real, n: int | None = N
     """``distribution_scores`` of ``n`` samples G(z) (default: as many as ``real`` has), z drawn with ``seed``,
     against the ``real`` images."""
     real = _as_batch(real)
-    n = n or len(real)
-    device = next(generator.parameters()).device
-    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
-    mode = generator.training
-    generator.eval()
-    try:
-        with torch.no_grad():
-            fake = torch.cat([generator(z[i:i + batch_size].to(device)).float().cpu()
-                              for i in range(0, n, batch_size)])
-    finally:
-        generator.train(mode)
-    return distribution_scores(fake, real, seed=seed, **distribution_options)
+    z = torch.randn(n or len(real), latent_dim, generator=torch.Generator().manual_seed(seed))
+    return distribution_scores(translate(generator, z, batch_size), real, seed=seed, **distribution_options)
 
 def _as_batch(images) -> torch.Tensor:
     """A (N, C, H, W) tensor from a tensor or a list of batches / single images."""
