@@ -13,10 +13,8 @@ worth adopting for the lessons when it is at least ``ADOPT`` times as fast as ea
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,7 +25,7 @@ from torch._dynamo.utils import counters
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training import build_family
 
-from families import make_config, setup_device, speed, synthetic_batch
+from families import environment, make_config, setup_device, speed, synthetic_batch
 
 #: each lesson's default CPU training recipe (its notebook's parameters cell holds the same values)
 RECIPES = {
@@ -121,11 +119,7 @@ def time_recipe(recipe: dict, args, device: torch.device) -> dict[str, dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     device = setup_device("cpu", args.threads)
-    env = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "command": " ".join([sys.executable.split("/")[-1], *sys.argv]), "torch": torch.__version__,
-           "python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-           "cores": os.cpu_count(), "threads": torch.get_num_threads(),
-           "load_average_at_start": os.getloadavg()[0]}
+    env = environment(device) | {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}
     print(f"CPU, {env['threads']} thread(s) of {env['cores']} cores, torch {env['torch']}, load average "
           f"{env['load_average_at_start']:.1f}; {args.rounds} rounds of {args.steps} steps per variant")
     results = {}

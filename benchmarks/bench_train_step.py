@@ -21,12 +21,10 @@ then ``--steps`` timed steps between two ``torch.cuda.synchronize()``. Reported 
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import itertools
 import json
 import math
-import platform
 import sys
 import time
 
@@ -39,7 +37,16 @@ from cyclegan_lite.devices import Distributed
 from cyclegan_lite.fileio import atomic_write
 from cyclegan_lite.training import FAMILIES, build_family, dataset_options, epoch_batches
 
-from families import COMPILE_BACKENDS, COMPILE_MODES, images_per_step, make_config, setup_device, speed, synthetic_batch
+from families import (
+    COMPILE_BACKENDS,
+    COMPILE_MODES,
+    environment,
+    images_per_step,
+    make_config,
+    setup_device,
+    speed,
+    synthetic_batch,
+)
 
 MODELS = ("cyclegan", "dcgan", "discogan")
 #: per model: image side and the batch sizes timed in reference mode and fast mode (for the targets in
@@ -247,19 +254,6 @@ def print_table(results: list[dict], ratios: dict, out=sys.stdout) -> None:
             f"{r['model']} {r['mode']} {r['compile_mode']} batch {r['batch']}: {r['compiles_after_warmup']}"
             for r in recompiled),
             file=out)
-
-
-def environment(device: torch.device) -> dict:
-    env = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "command": " ".join([sys.executable.split("/")[-1], *sys.argv]), "torch": torch.__version__,
-           "python": platform.python_version(), "device": str(device),
-           "cudnn_benchmark": torch.backends.cudnn.benchmark,
-           "tf32_conv": torch.backends.cudnn.allow_tf32, "tf32_matmul": torch.backends.cuda.matmul.allow_tf32}
-    if device.type == "cuda":
-        env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
-    else:
-        env.update(cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads())
-    return env
 
 
 def main(argv=None) -> int:

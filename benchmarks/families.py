@@ -5,6 +5,9 @@ torch.compile backend), and batches shaped like the trainer's. Families are buil
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import platform
+import sys
 
 import torch
 
@@ -62,3 +65,17 @@ def synthetic_batch(cfg: TrainConfig, device: torch.device, generator: torch.Gen
 def images_per_step(cfg: TrainConfig) -> int:
     """Training images one step consumes: A and B for translation models (2 x batch), the real batch otherwise."""
     return cfg.batch_size * (2 if FAMILIES[cfg.model].is_translation else 1)
+
+
+def environment(device: torch.device) -> dict:
+    """Where and how a benchmark ran: date, command, versions, and the GPU (name, CUDA) or the CPU (threads)."""
+    env = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "command": " ".join([sys.executable.split("/")[-1], *sys.argv]), "torch": torch.__version__,
+           "python": platform.python_version(), "device": str(device),
+           "cudnn_benchmark": torch.backends.cudnn.benchmark,
+           "tf32_conv": torch.backends.cudnn.allow_tf32, "tf32_matmul": torch.backends.cuda.matmul.allow_tf32}
+    if device.type == "cuda":
+        env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
+    else:
+        env.update(cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads())
+    return env
