@@ -270,6 +270,13 @@ def toy_features(cache_dir: str | os.PathLike | None = None, *, progress: bool =
     return net
 
 
+def smoke_features() -> nn.Module:
+    """A tiny untrained feature network (one strided convolution, 8 averaged channels) for the lessons' smoke runs:
+    the scoring code runs in a fraction of a second without training the toy-domain classifier, and its numbers
+    measure nothing."""
+    return nn.Sequential(nn.Conv2d(3, 8, 4, 4), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
 # -- InceptionV3, where its weights can be had -----------------------------------------------------------------
 
 

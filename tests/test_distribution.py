@@ -17,6 +17,7 @@ from cyclegan_lite.features import (
     InceptionUnavailableError,
     cache_file,
     inception_features,
+    smoke_features,
     toy_features,
     train_toy_net,
 )
@@ -99,6 +100,18 @@ def test_too_few_images_and_unknown_domains(net, horses):
         distribution_scores(horses["A"], horses["B"], domain="cat")
     grey = distribution_scores(horses["A"].mean(1, keepdim=True), horses["B"][:, :1])  # one channel works too
     assert grey["kid"] is not None
+
+
+def test_smoke_features_score_without_the_toy_network(horses, tmp_path, monkeypatch):
+    """The lessons' smoke runs score with an untrained 8-wide network: no training, no cache, no domain shares."""
+    monkeypatch.setattr(features, "train_toy_net", lambda *a, **k: pytest.fail("smoke scoring trained the toy net"))
+    monkeypatch.setenv("CYCLEGAN_LITE_CACHE", str(tmp_path))
+    net = smoke_features()
+    assert net(horses["A"][:2]).shape == (2, 8)
+    s = distribution_scores(horses["A"], horses["B"], features=net)
+    assert isinstance(s["kid"], float) and s["features"] == "Sequential (8 features)" and s["fid"] is not None
+    with pytest.raises(ValueError, match="needs the toy-domain features"):
+        distribution_scores(horses["A"], horses["B"], features=net, domain="zebra")
 
 
 def test_training_is_deterministic():
