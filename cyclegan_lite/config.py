@@ -95,6 +95,10 @@ class TrainConfig:
         0.5, "weight of the identity loss, relative to lambda_A/B (CycleGAN sec. 5.2; 0 turns it off)", at_least=0
     )
     lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)", at_least=0)
+    ema_decay: float = _opt(0.0, "also keep an exponential moving average of the generators' weights, with this "
+                                  "decay per step (0: off, as the reference; e.g. 0.99 or 0.999); samples, scores, "
+                                  "translate and export then use the averaged weights (Yazici et al. 2019)",
+                            at_least=0, below=1)
     pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool; pix2pix and "
                                "U-GAT-IT show the current ones, as their reference code)", at_least=0)
     lambda_L1: float = _opt(100.0, "weight of pix2pix's L1 term against the paired target (Isola et al. 2017 eq. 4)",
@@ -242,9 +246,11 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
                    crop_size=64),
 }
 
-# Architecture options: a checkpoint only fits a run whose values of these agree.
+# What a checkpoint holds must fit the run that resumes it: these options (the architecture, and whether it keeps
+# averaged weights) must agree.
 ARCHITECTURE_KEYS = ("model", "netG", "netD", "n_layers_D", "ngf", "ndf", "norm", "no_dropout", "upsample",
-                     "latent_dim", "hidden", "input_nc", "output_nc", "image_size", "light", "n_res", "n_dis")
+                     "latent_dim", "hidden", "input_nc", "output_nc", "image_size", "light", "n_res", "n_dis",
+                     "ema_decay")
 
 
 def config_fields() -> list[dataclasses.Field]:

@@ -36,7 +36,8 @@ class LoadedGenerator:
 
 def load_generator(path: str | os.PathLike, direction: str = "AtoB", *, device: str | torch.device = "cpu",
                    **architecture) -> LoadedGenerator:
-    """The generator of one of our checkpoints (``direction`` picks G_A or G_B), or of a reference ``.pth``.
+    """The generator of one of our checkpoints (``direction`` picks G_A or G_B; the moving average of its weights
+    when the run kept one, ``--ema_decay``), or of a reference ``.pth``.
 
     For a reference file the ``architecture`` options (``GENERATOR_OPTIONS``: ``netG``, ``ngf``, ``norm``,
     ``no_dropout``, ``input_nc``, ``output_nc``; the others keep ``TrainConfig``'s defaults) must be the ones it
@@ -56,8 +57,9 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB", *, device: 
                                   f"use --direction {' or '.join(family.generator_names)}")
         name = family.generator_names[direction]
         net = family.build_networks(cfg, tuple(ckpt.get("sample_shape", ())))[name]
+        averages = ckpt["family"].get("averages") or {}  # a run with --ema_decay: its averaged generator
         try:
-            net.load_state_dict(ckpt["family"]["networks"][name])
+            net.load_state_dict(averages[name]["net"] if name in averages else ckpt["family"]["networks"][name])
         except (KeyError, RuntimeError) as e:
             raise CheckpointError(f"{path}: its {name} weights do not fit the {cfg.model} network its own options "
                                   f"describe; the file is damaged ({str(e).splitlines()[0][:120]})") from None

@@ -7,6 +7,7 @@ import itertools
 import torch
 from torch import nn
 
+from ..averaging import WeightAverage
 from ..devices import Distributed, Speed, data_parallel
 from ..schedules import set_learning_rate
 
@@ -23,7 +24,9 @@ class Family:
     ``speed`` defaults to what ``Speed.resolve`` picks for the device and ``world`` to a single process.
 
     ``self.networks`` holds the plain modules (checkpoints, sampling, notebooks); ``self.parallel`` the same
-    networks as the training step runs them, wrapped in DistributedDataParallel under ``torchrun``.
+    networks as the training step runs them, wrapped in DistributedDataParallel under ``torchrun``. With
+    ``cfg.ema_decay``, ``self.averages`` holds a moving average of each generator (``WeightAverage``), updated
+    after every step, and ``generator()`` returns it.
     """
 
     #: the dataset layouts the family trains on (see ``cyclegan_lite.data.LAYOUTS``)
@@ -44,6 +47,7 @@ class Family:
         self.networks: dict[str, nn.Module] = self.build_networks(cfg, self.sample_shape)
         self.parallel: dict[str, nn.Module] = self.networks
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.averages: dict[str, WeightAverage] = {}
         self.base_lr = cfg.lr
 
     @staticmethod
@@ -64,6 +68,10 @@ class Family:
         (which starts every rank from rank 0's weights). Call at the end of ``__init__``."""
         for net in self.networks.values():
             net.to(self.device)
+        if self.cfg.ema_decay:  # copied before compiling: the averages run eagerly
+            self.averages = {name: WeightAverage(self.networks[name], self.cfg.ema_decay)
+                             for name in dict.fromkeys(self.generator_names.values())}
+        for net in self.networks.values():
             if self.speed.channels_last:
                 net.to(memory_format=torch.channels_last)
             if self.speed.compile:
@@ -114,7 +122,10 @@ class Family:
         (``--compile_mode reduce-overhead``) that a new iteration begins, so they may reuse the last one's memory."""
         if self.speed.compile:
             torch.compiler.cudagraph_mark_step_begin()
-        return self.train_step(batch)
+        losses = self.train_step(batch)
+        for name, average in self.averages.items():
+            average.update(self.networks[name])
+        return losses
 
     # -- to implement -----------------------------------------------------------------------------------------
     def train_step(self, batch) -> dict[str, torch.Tensor]:
@@ -130,11 +141,13 @@ class Family:
         """Rows of images (or points) to show, by label."""
         raise NotImplementedError
 
-    def generator(self, direction: str = "AtoB") -> nn.Module:
-        """The generator that translates in ``direction`` (GAN families: the only one)."""
+    def generator(self, direction: str = "AtoB", averaged: bool = True) -> nn.Module:
+        """The generator that translates in ``direction`` (GAN families: the only one): its moving average when
+        the run keeps one (``cfg.ema_decay``) unless ``averaged=False``, else the trained network itself."""
         if direction not in self.generator_names:
             raise ValueError(f"unknown direction {direction!r}: use {' or '.join(self.generator_names)}")
-        return self.networks[self.generator_names[direction]]
+        name = self.generator_names[direction]
+        return self.averages[name].net if averaged and name in self.averages else self.networks[name]
 
     # -- state ------------------------------------------------------------------------------------------------
     def extra_state(self) -> dict:
@@ -145,13 +158,21 @@ class Family:
         pass
 
     def state_dict(self) -> dict:
-        return {"networks": {n: m.state_dict() for n, m in self.networks.items()},
-                "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
-                "extra": self.extra_state()}
+        state = {"networks": {n: m.state_dict() for n, m in self.networks.items()},
+                 "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+                 "extra": self.extra_state()}
+        if self.averages:
+            state["averages"] = {n: a.state_dict() for n, a in self.averages.items()}
+        return state
 
     def load_state_dict(self, state: dict, networks_only: bool = False) -> None:
         for name, net in self.networks.items():
             net.load_state_dict(state["networks"][name])
+        if self.averages and "averages" not in state:
+            raise ValueError("this state holds no averaged generators, and this family keeps them (ema_decay "
+                             f"{self.cfg.ema_decay}): load it into a family built with ema_decay 0")
+        for name, average in self.averages.items():
+            average.load_state_dict(state["averages"][name])
         if networks_only:
             return
         for name, opt in self.optimizers.items():
@@ -159,5 +180,5 @@ class Family:
         self.load_extra_state(state.get("extra", {}))
 
     def eval_mode(self, flag: bool = True) -> None:
-        for net in self.networks.values():
+        for net in [*self.networks.values(), *(a.net for a in self.averages.values())]:
             net.train(not flag)

@@ -74,6 +74,6 @@ class GANFamily(Family):
     def sample(self, fixed: torch.Tensor) -> dict[str, torch.Tensor]:
         self.eval_mode(True)
         try:
-            return {"G(z)": self.networks["G"](fixed).float().cpu()}
+            return {"G(z)": self.generator()(fixed).float().cpu()}
         finally:
             self.eval_mode(False)
