@@ -148,6 +148,26 @@ def test_wgan_gp_trains_with_compiled_networks():
     assert any(not torch.equal(a, b) for a, b in zip(before, family.networks["D"].parameters()))
 
 
+def test_the_moving_average_follows_compiled_channels_last_generators_and_draws_eagerly():
+    """--ema_decay with the fast switches: the average (an eager copy made before compiling) follows the compiled,
+    channels-last generators by its formula, and sample grids drawn from it compile nothing."""
+    cfg = make_config("cyclegan", 32, 1, False, precision="bf16", channels_last="on", compile="on", ema_decay=0.5,
+                      **TINY)
+    torch.manual_seed(0)
+    family = build_family(cfg, CPU, speed(cfg, CPU, "eager"))
+    batch = synthetic_batch(cfg, CPU, torch.Generator().manual_seed(0))
+    expected = [p.detach().clone() for p in family.averages["G_A"].net.parameters()]
+    for t in (1, 2):
+        family.step(batch)
+        beta = min(0.5, (1 + t) / (10 + t))
+        expected = [beta * e + (1 - beta) * w.detach() for e, w in zip(expected, family.networks["G_A"].parameters())]
+    for got, want in zip(family.averages["G_A"].net.parameters(), expected):
+        torch.testing.assert_close(got, want)
+    start = counters["frames"]["total"]
+    rows = family.sample({k: v.repeat(2, 1, 1, 1) for k, v in batch.items()})
+    assert counters["frames"]["total"] == start and torch.isfinite(rows["A -> B"]).all()
+
+
 def test_scoring_compiled_generators_compiles_nothing():
     """Scores run eagerly: their eval mode, no-grad calls and short last batch would each compile a variant."""
     cfg = make_config("cyclegan", 32, 1, False, compile="on", **TINY)
