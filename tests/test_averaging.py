@@ -78,3 +78,12 @@ def test_resume_with_another_decay_names_the_option(tmp_path, unpaired_folder):
     with pytest.raises(CheckpointError, match=r"--ema_decay 0.0 \(this run has 0.99\)"):
         train(runs_dir=str(tmp_path), data=str(unpaired_folder), max_steps=2, name="run", resume=True,
               ema_decay=0.99, **TINY_CYCLEGAN)
+
+
+def test_a_state_without_averages_is_refused_by_a_family_that_keeps_them(tmp_path, unpaired_folder):
+    plain = train(runs_dir=str(tmp_path), data=str(unpaired_folder), max_steps=1, name="plain", **TINY_CYCLEGAN)
+    averaged = train(runs_dir=str(tmp_path), data=str(unpaired_folder), max_steps=1, name="ema", ema_decay=0.9,
+                     **TINY_CYCLEGAN)
+    with pytest.raises(ValueError, match="holds no averaged generators"):
+        averaged.family.load_state_dict(plain.family.state_dict())
+    plain.family.load_state_dict(averaged.family.state_dict())  # the other way, the averages are simply not used
