@@ -96,8 +96,10 @@ class TrainConfig:
     )
     lambda_rec: float = _opt(1.0, "weight of DiscoGAN's L2 reconstruction loss (Kim et al. 2017 eq. 4)", at_least=0)
     ema_decay: float = _opt(0.0, "also keep an exponential moving average of the generators' weights, with this "
-                                  "decay per step (0: off, as the reference; e.g. 0.99 or 0.999); samples, scores, "
-                                  "translate and export then use the averaged weights (Yazici et al. 2019)",
+                                  "decay per step (0: off, as the reference; e.g. 0.99 or 0.999; at step t the decay "
+                                  "used is min(ema_decay, (1 + t) / (10 + t)), so 0.999 acts only after about "
+                                  "9,000 steps); samples, scores, translate and export then use the averaged weights "
+                                  "(Yazici et al. 2019)",
                             at_least=0, below=1)
     pool_size: int = _opt(50, "history of generated images shown to the discriminators (0: no pool; pix2pix and "
                                "U-GAT-IT show the current ones, as their reference code)", at_least=0)
